@@ -1,0 +1,45 @@
+// The admin server: its own Fastify instance on admin.port (SPEC §4), so probes,
+// metrics and reloads never share a listener, a router or limits with client traffic.
+import type { AddressInfo } from 'node:net'
+import Fastify, { LogController } from 'fastify'
+import client from '@platformatic/prom-client'
+import fastifyMetricsModule from 'fastify-metrics'
+import { adminRoutes, type AdminView } from '../../routes/admin.js'
+import type { AdminConfig } from '../config/schema.js'
+
+// fastify-metrics is CommonJS with an `exports.default`; under NodeNext the plugin is one level down.
+const fastifyMetrics = fastifyMetricsModule.default
+
+export interface AdminServer {
+  listen (): Promise<void>
+  address (): AddressInfo
+  close (): Promise<void>
+}
+
+export async function buildAdmin (view: AdminView & { logger: import('pino').Logger }, admin: AdminConfig): Promise<AdminServer> {
+  const app = Fastify({ loggerInstance: view.logger.child({ component: 'admin' }), logController: new LogController({ disableRequestLogging: true }) })
+  app.setErrorHandler((err: { statusCode?: number, code?: string, message: string }, request, reply) => {
+    const status = err.statusCode ?? 500
+    void reply.code(status).send({ statusCode: status, code: err.code ?? 'TURNPIKE_ADMIN_ERROR', error: 'Admin error', message: err.message, requestId: request.id })
+  })
+  // Process metrics plus the turnpike_* metrics the data plane records on the same
+  // registry; the admin routes themselves are not measured.
+  await app.register(fastifyMetrics, {
+    promClient: client as never,
+    endpoint: '/metrics',
+    defaultMetrics: { enabled: true },
+    routeMetrics: { enabled: false }
+  })
+  await app.register(adminRoutes, { view })
+  return {
+    async listen () {
+      await app.listen({ port: admin.port, host: admin.host })
+    },
+    address () {
+      return app.server.address() as AddressInfo
+    },
+    async close () {
+      await app.close()
+    }
+  }
+}

@@ -1,0 +1,162 @@
+// Builds one config generation: a Fastify app (never listening itself) holding the
+// route table and upstreams of one frozen config. The long-lived listener in server.ts
+// hands each request to the current generation's handler, so a reload is one
+// reference swap, and requests already inside an older generation finish there.
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
+import { randomUUID } from 'node:crypto'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { Logger } from 'pino'
+import type { GatewayConfig } from './config/schema.js'
+import { MethodNotAllowedError, NoRouteError } from './errors.js'
+import { NO_ROUTE_LABEL, observeRequest } from './metrics.js'
+import type { ForwardSettings } from './proxy/attempt.js'
+import './proxy/context.js'
+import { EDGE, inspectRequest, type EdgeRequest } from './proxy/edge.js'
+import { forward } from './proxy/forward.js'
+import { compileTrust } from './proxy/trust.js'
+import { isUpgrade, tunnel } from './proxy/websocket.js'
+import { DEFAULT_METHODS } from './routing/compiled-route.js'
+import { RouteTable } from './routing/route-table.js'
+import type { TargetRegistry } from './upstream/registry.js'
+import { UpstreamSet } from './upstream/upstream-set.js'
+
+const VALID_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
+
+export interface AppOptions {
+  readonly config: Readonly<GatewayConfig>
+  readonly registry: TargetRegistry
+  readonly logger: Logger
+}
+
+export interface GenerationApp {
+  readonly app: FastifyInstance
+  readonly table: RouteTable
+  readonly upstreams: UpstreamSet
+  /** Fastify's request handler for this generation. */
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void
+}
+
+function requestId (req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id']
+  return typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID()
+}
+
+function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500
+  const ours = err.code?.startsWith('TURNPIKE_') === true || status < 500
+  if (status >= 500 && !ours) request.log.error({ err, reqId: request.id }, 'request failed')
+  const allow = (err as { allow?: readonly string[] }).allow
+  if (allow !== undefined) reply.header('allow', allow.join(', '))
+  if (status === 413 || status === 431 || status === 400) reply.header('connection', 'close')
+  reply.header('x-request-id', request.id)
+  void reply.code(status).type('application/json; charset=utf-8').send({
+    statusCode: status,
+    error: STATUS_CODES[status] ?? 'Error',
+    code: err.code ?? 'TURNPIKE_INTERNAL',
+    message: ours ? err.message : 'Internal Server Error',
+    requestId: request.id
+  })
+}
+
+export async function buildApp (options: AppOptions): Promise<GenerationApp> {
+  const { config, registry, logger } = options
+  const server = config.server
+  const trust = compileTrust(server.trustProxy)
+  const table = new RouteTable(config.routes)
+  const upstreams = new UpstreamSet(config, registry)
+  const settings: ForwardSettings = { bodyLimit: server.bodyLimit, trust }
+  const accessLog = config.logging.accessLog
+  let handle: GenerationApp['handle'] | undefined
+
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: requestId,
+    trustProxy: trust,
+    return503OnClosing: false,
+    exposeHeadRoutes: false,
+    // Runs before Fastify routes: edge checks and normalization (src/proxy/edge.ts).
+    rewriteUrl (req) {
+      const verdict = inspectRequest(req, server.maxHeaderCount)
+      ;(req as EdgeRequest)[EDGE] = verdict
+      return verdict.path
+    },
+    serverFactory (handler) {
+      handle = handler
+      return createServer() // never listens: server.ts owns the sockets
+    }
+  })
+
+  app.decorateRequest('turnpike', null as never)
+  // Bodies stream to the upstream untouched: no parsing, no buffering.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', (_request, _payload, done) => { done(null) })
+  app.setErrorHandler(errorBody)
+
+  app.addHook('onRequest', async (request, reply) => {
+    const verdict = (request.raw as EdgeRequest)[EDGE] as NonNullable<EdgeRequest[typeof EDGE]>
+    request.turnpike = {
+      path: verdict.path,
+      query: verdict.query,
+      host: verdict.host,
+      route: null,
+      params: {},
+      upstream: null,
+      target: null,
+      startedAt: process.hrtime.bigint(),
+      bytesBefore: request.raw.socket?.bytesWritten ?? 0
+    }
+    reply.header('x-request-id', request.id)
+    if (verdict.error !== null) throw verdict.error
+    const found = table.lookup(request.method, verdict.host, verdict.path, request.headers)
+    if (found.kind === 'not-found') throw new NoRouteError(request.method, verdict.path)
+    if (found.kind === 'method-not-allowed') {
+      throw Object.assign(new MethodNotAllowedError(request.method), { allow: found.allow })
+    }
+    request.turnpike.route = found.route
+    request.turnpike.params = found.params
+    request.turnpike.upstream = upstreams.get(found.route.upstream) ?? null
+  })
+
+  app.addHook('onResponse', async (request, reply) => {
+    const ctx = request.turnpike
+    if (ctx === null) return
+    const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
+    const routeName = ctx.route?.name ?? NO_ROUTE_LABEL
+    observeRequest(routeName, request.method, reply.statusCode, seconds)
+    if (accessLog) {
+      request.log.info({
+        reqId: request.id,
+        method: request.method,
+        path: ctx.path,
+        route: routeName,
+        target: ctx.target?.origin,
+        status: reply.statusCode,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+        bytes: (reply.raw.socket?.bytesWritten ?? ctx.bytesBefore) - ctx.bytesBefore,
+        clientIp: request.ip
+      }, 'access')
+    }
+  })
+
+  app.route({
+    method: [...DEFAULT_METHODS],
+    url: '*',
+    handler: async (request, reply) => {
+      const { route, upstream } = request.turnpike
+      if (route === null || upstream === null) throw new NoRouteError(request.method, request.turnpike.path)
+      if (route.config.websocket && isUpgrade(request)) return await tunnel(request, reply, route, upstream, settings)
+      return await forward(request, reply, route, upstream, settings)
+    }
+  })
+  // Methods outside the catch-all (TRACE, PROPFIND, …) reach here after the hooks,
+  // which have already answered 404 or 405.
+  app.setNotFoundHandler(async (request) => {
+    throw new NoRouteError(request.method, request.turnpike?.path ?? '/')
+  })
+
+  await app.ready()
+  if (handle === undefined) throw new Error('fastify did not hand over its request handler')
+  return { app: app as unknown as FastifyInstance, table, upstreams, handle }
+}

@@ -1,0 +1,50 @@
+// `turnpike start [-c FILE]`: load the config (SPEC §1 search order), start the
+// gateway, and wire the signals: SIGHUP reloads, SIGTERM/SIGINT drain and exit 0.
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfigFile } from '../config/load.js'
+import { locateConfig } from '../config/locate.js'
+import { createLogger } from '../logger.js'
+import { Gateway } from '../server.js'
+
+export async function run (argv: string[]): Promise<number> {
+  let values
+  try {
+    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } }))
+  } catch (err) {
+    process.stderr.write(`turnpike start: ${(err as Error).message}\nusage: turnpike start [-c FILE]\n`)
+    return 2
+  }
+  const file = locateConfig(values.config, process.env, process.cwd())
+  if (file === null) {
+    process.stderr.write('turnpike: no config found (tried -c/--config, $TURNPIKE_CONFIG, ./gateway.yaml, ./configs/gateway.yaml)\n')
+    return 2
+  }
+  let loaded
+  try {
+    loaded = await loadConfigFile(file)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(err.message + '\n')
+    return 1
+  }
+  const logger = createLogger(loaded.config.logging)
+  const gateway = new Gateway(file, loaded, logger)
+  try {
+    await gateway.start()
+  } catch (err) {
+    logger.fatal({ err }, 'turnpike could not start')
+    logger.flush()
+    return 1
+  }
+  return await new Promise<number>((resolve) => {
+    const stop = (signal: string): void => {
+      gateway.shutdown(signal).then(() => { resolve(0) }, (err: unknown) => {
+        logger.error({ err }, 'shutdown failed')
+        resolve(1)
+      })
+    }
+    process.once('SIGTERM', () => { stop('SIGTERM') })
+    process.once('SIGINT', () => { stop('SIGINT') })
+    process.on('SIGHUP', () => { void gateway.reload('SIGHUP', true) })
+  })
+}

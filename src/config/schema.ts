@@ -1,0 +1,204 @@
+// The one source of truth for gateway.yaml: the TypeBox schema below gives the
+// validator, the TypeScript types (StaticDecode: durations and sizes already numbers)
+// and configs/gateway.schema.json. Nothing here is typed a second time elsewhere.
+import { Type, type StaticDecode, type StaticEncode, type TSchema } from '@sinclair/typebox'
+import { DURATION_PATTERN, SIZE_PATTERN, formatDuration, formatSize, parseDuration, parseSize } from './units.js'
+
+/** A duration string in the file, milliseconds in the running config. */
+export const Duration = (options: { default?: string, description?: string } = {}) =>
+  Type.Transform(Type.String({ pattern: DURATION_PATTERN, ...options }))
+    .Decode(parseDuration)
+    .Encode(formatDuration)
+
+/** A size string in the file, bytes in the running config. */
+export const Size = (options: { default?: string, description?: string } = {}) =>
+  Type.Transform(Type.String({ pattern: SIZE_PATTERN, ...options }))
+    .Decode(parseSize)
+    .Encode(formatSize)
+
+const strict = { additionalProperties: false } as const
+/** A closed object. `default: {}` makes a section present (its own defaults filled) when left out. */
+const Obj = <T extends Record<string, TSchema>>(props: T, options: { default?: object, description?: string } = {}) =>
+  Type.Object(props, { ...strict, ...options })
+
+const HttpUrl = Type.String({ pattern: '^https?://', description: 'http:// or https:// URL' })
+const HeaderName = Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' })
+const Method = Type.Union(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']
+  .map((m) => Type.Literal(m)))
+
+export const TimeoutsSchema = Obj({
+  requestHeader: Duration({ default: '10s', description: 'time to receive the request headers (Slowloris protection)' }),
+  keepAlive: Duration({ default: '72s', description: 'idle keep-alive connection timeout' }),
+  request: Duration({ default: '0s', description: 'time to receive the whole request; 0 = off (streams, uploads)' }),
+  shutdown: Duration({ default: '15s', description: 'drain budget on SIGTERM' })
+}, { default: {} })
+
+export const ServerSchema = Obj({
+  host: Type.String({ default: '0.0.0.0' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  workers: Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')], { default: 1 }),
+  trustProxy: Type.Union([Type.Boolean(), Type.Integer({ minimum: 0 }), Type.Array(Type.String())], {
+    default: false,
+    description: 'which peers may set X-Forwarded-For: false | true | hop count | list of CIDRs'
+  }),
+  bodyLimit: Size({ default: '10mb' }),
+  maxHeaderSize: Size({ default: '16kb', description: 'larger request headers get 431' }),
+  maxHeaderCount: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'more request headers get 431' }),
+  timeouts: TimeoutsSchema,
+  tls: Type.Optional(Obj({ cert: Type.String(), key: Type.String() }))
+}, { default: {} })
+
+export const AdminSchema = Obj({
+  host: Type.String({ default: '127.0.0.1' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 9090 }),
+  token: Type.String({ default: '', description: 'bearer token for mutating admin calls; empty disables them' })
+}, { default: {} })
+
+export const LoggingSchema = Obj({
+  level: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  format: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
+  accessLog: Type.Boolean({ default: true })
+}, { default: {} })
+
+export const RedisSchema = Obj({
+  url: Type.String({ default: '' }),
+  keyPrefix: Type.String({ default: 'turnpike:' })
+})
+
+export const TracingSchema = Obj({
+  enabled: Type.Boolean({ default: false }),
+  endpoint: Type.String({ default: 'http://127.0.0.1:4318/v1/traces' }),
+  sampleRatio: Type.Number({ minimum: 0, maximum: 1, default: 1 })
+})
+
+const RateLimitSchema = Obj({
+  max: Type.Integer({ minimum: 1 }),
+  window: Duration(),
+  algorithm: Type.Optional(Type.Union(['fixed-window', 'sliding-window', 'token-bucket'].map((a) => Type.Literal(a)))),
+  burst: Type.Optional(Type.Integer({ minimum: 0 })),
+  keyBy: Type.Optional(Type.String({ pattern: '^(ip|apiKey|claim:.+|header:.+)$' }))
+})
+
+export const SecuritySchema = Obj({
+  headers: Type.Optional(Type.Boolean()),
+  cors: Type.Optional(Obj({ origins: Type.Array(Type.String()), credentials: Type.Optional(Type.Boolean()) })),
+  ipFilter: Type.Optional(Obj({
+    allow: Type.Optional(Type.Array(Type.String())),
+    deny: Type.Optional(Type.Array(Type.String())),
+    exempt: Type.Optional(Type.Array(Type.String()))
+  })),
+  ddos: Type.Optional(Obj({ threshold: Type.Integer({ minimum: 1 }), window: Duration(), blockFor: Duration() })),
+  rateLimit: Type.Optional(RateLimitSchema)
+})
+
+export const AuthSchema = Obj({
+  jwt: Type.Optional(Obj({
+    algorithms: Type.Optional(Type.Array(Type.String())),
+    secret: Type.Optional(Type.String()),
+    publicKey: Type.Optional(Type.String()),
+    jwksUrl: Type.Optional(Type.String()),
+    issuer: Type.Optional(Type.String()),
+    audience: Type.Optional(Type.String()),
+    clockSkew: Type.Optional(Duration())
+  })),
+  apiKeys: Type.Optional(Obj({
+    header: Type.Optional(Type.String()),
+    keys: Type.Array(Obj({ id: Type.String(), sha256: Type.String({ pattern: '^[0-9a-fA-F]{64}$' }) }))
+  }))
+})
+
+export const TargetSchema = Obj({
+  url: HttpUrl,
+  weight: Type.Integer({ minimum: 1, maximum: 1000, default: 1 })
+})
+
+export const UpstreamSchema = Obj({
+  targets: Type.Array(TargetSchema, { minItems: 1 }),
+  balancer: Type.Union(['round-robin', 'weighted-round-robin', 'least-connections', 'ip-hash', 'consistent-hash', 'random', 'p2c-ewma']
+    .map((b) => Type.Literal(b)), { default: 'round-robin' }),
+  hashOn: Type.Optional(Type.String({ pattern: '^(ip|header:.+|cookie:.+|claim:.+)$' })),
+  healthCheck: Type.Optional(Obj({
+    type: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('tcp')])),
+    path: Type.Optional(Type.String()),
+    interval: Type.Optional(Duration()),
+    timeout: Type.Optional(Duration()),
+    healthyThreshold: Type.Optional(Type.Integer({ minimum: 1 })),
+    unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1 })),
+    expectStatus: Type.Optional(Type.String())
+  })),
+  outlierDetection: Type.Optional(Obj({
+    errorRate: Type.Number({ minimum: 0, maximum: 1 }),
+    minRequests: Type.Integer({ minimum: 1 }),
+    window: Duration(),
+    ejectFor: Duration()
+  })),
+  circuitBreaker: Type.Optional(Obj({
+    errorThresholdPercentage: Type.Number({ minimum: 1, maximum: 100 }),
+    volumeThreshold: Type.Integer({ minimum: 1 }),
+    resetTimeout: Duration()
+  })),
+  onNoHealthyTarget: Type.Union([Type.Literal('fail'), Type.Literal('any')], { default: 'fail' }),
+  pool: Obj({
+    connections: Type.Integer({ minimum: 1, default: 128 }),
+    keepAlive: Duration({ default: '60s' }),
+    connectTimeout: Duration({ default: '5s' })
+  }, { default: {} })
+})
+
+const HeaderEdits = Obj({
+  set: Type.Optional(Type.Record(Type.String(), Type.String())),
+  remove: Type.Optional(Type.Array(HeaderName))
+})
+
+export const RouteSchema = Obj({
+  name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', description: 'unique; the metrics label' }),
+  match: Obj({
+    path: Type.String({ pattern: '^/', description: 'prefix on segment boundaries; /x/:id params; /x/* wildcard' }),
+    exact: Type.Boolean({ default: false }),
+    methods: Type.Optional(Type.Array(Method, { minItems: 1 })),
+    host: Type.Optional(Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9.-]+(:\\d+)?$' })),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String()))
+  }),
+  upstream: Type.String(),
+  stripPrefix: Type.Boolean({ default: false }),
+  rewrite: Type.Optional(Type.String({ pattern: '^/', description: 'replaces the matched prefix' })),
+  preserveHost: Type.Boolean({ default: false }),
+  timeout: Duration({ default: '30s', description: 'upstream response-header timeout' }),
+  retry: Type.Optional(Obj({
+    attempts: Type.Integer({ minimum: 0, maximum: 10 }),
+    backoff: Type.Optional(Duration()),
+    maxBackoff: Type.Optional(Duration()),
+    on: Type.Optional(Type.Array(Type.String()))
+  })),
+  auth: Type.Union(['none', 'jwt', 'apiKey', 'any'].map((a) => Type.Literal(a)), { default: 'none' }),
+  rateLimit: Type.Optional(RateLimitSchema),
+  cache: Type.Optional(Obj({ ttl: Duration(), maxBodySize: Type.Optional(Size()) })),
+  compress: Type.Optional(Type.Boolean()),
+  websocket: Type.Boolean({ default: false }),
+  headers: Type.Optional(Obj({ request: Type.Optional(HeaderEdits), response: Type.Optional(HeaderEdits) }))
+})
+
+export const GatewayConfigSchema = Type.Object({
+  server: ServerSchema,
+  admin: AdminSchema,
+  logging: LoggingSchema,
+  redis: Type.Optional(RedisSchema),
+  tracing: Type.Optional(TracingSchema),
+  security: Type.Optional(SecuritySchema),
+  auth: Type.Optional(AuthSchema),
+  // additionalProperties: without it a key outside the name pattern is not validated at all.
+  upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), UpstreamSchema, { default: {}, additionalProperties: false }),
+  routes: Type.Array(RouteSchema, { default: [] })
+}, { ...strict, $id: 'https://turnpike.dev/gateway.schema.json', title: 'Turnpike gateway.yaml' })
+
+/** The config as written in the file (durations and sizes as strings). */
+export type GatewayConfigInput = StaticEncode<typeof GatewayConfigSchema>
+/** The running config: defaults applied, durations in ms, sizes in bytes. */
+export type GatewayConfig = StaticDecode<typeof GatewayConfigSchema>
+export type RouteConfig = StaticDecode<typeof RouteSchema>
+export type UpstreamConfig = StaticDecode<typeof UpstreamSchema>
+export type TargetConfig = StaticDecode<typeof TargetSchema>
+export type ServerConfig = StaticDecode<typeof ServerSchema>
+export type TimeoutsConfig = StaticDecode<typeof TimeoutsSchema>
+export type AdminConfig = StaticDecode<typeof AdminSchema>
+export type LoggingConfig = StaticDecode<typeof LoggingSchema>

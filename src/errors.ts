@@ -1,0 +1,31 @@
+// Every error Turnpike answers a client with, in one place (as fastify's lib/errors.js):
+// the code, the status and the message template. test/errors.test.ts locks the codes,
+// since clients and dashboards match on them.
+import createError from '@fastify/error'
+
+export const BadPathError = createError('TURNPIKE_BAD_PATH', 'Malformed or non-normalizable path: %s', 400)
+export const BadRequestError = createError('TURNPIKE_BAD_REQUEST', '%s', 400)
+export const NoRouteError = createError('TURNPIKE_NO_ROUTE', 'No route for %s %s', 404)
+export const MethodNotAllowedError = createError('TURNPIKE_METHOD_NOT_ALLOWED', 'Method %s is not allowed on this path', 405)
+export const BodyTooLargeError = createError('TURNPIKE_BODY_TOO_LARGE', 'Request body is larger than %s bytes', 413)
+export const HeadersTooLargeError = createError('TURNPIKE_HEADERS_TOO_LARGE', '%s', 431)
+export const BadGatewayError = createError('TURNPIKE_BAD_GATEWAY', 'Upstream %s failed: %s', 502)
+export const NoHealthyTargetError = createError('TURNPIKE_NO_HEALTHY_TARGET', 'No healthy target in upstream %s', 503)
+export const ShuttingDownError = createError('TURNPIKE_SHUTTING_DOWN', 'The gateway is shutting down', 503)
+export const GatewayTimeoutError = createError('TURNPIKE_GATEWAY_TIMEOUT', 'Upstream %s did not answer within %sms', 504)
+export const AdminForbiddenError = createError('TURNPIKE_ADMIN_FORBIDDEN', '%s', 403)
+
+/** The codes above, for the test that locks them. */
+export const ERROR_CODES = {
+  TURNPIKE_BAD_PATH: 400,
+  TURNPIKE_BAD_REQUEST: 400,
+  TURNPIKE_NO_ROUTE: 404,
+  TURNPIKE_METHOD_NOT_ALLOWED: 405,
+  TURNPIKE_BODY_TOO_LARGE: 413,
+  TURNPIKE_HEADERS_TOO_LARGE: 431,
+  TURNPIKE_BAD_GATEWAY: 502,
+  TURNPIKE_NO_HEALTHY_TARGET: 503,
+  TURNPIKE_SHUTTING_DOWN: 503,
+  TURNPIKE_GATEWAY_TIMEOUT: 504,
+  TURNPIKE_ADMIN_FORBIDDEN: 403
+} as const

@@ -1,0 +1,83 @@
+// One config generation at run time: its app plus the count of requests and tunnels
+// still inside it. The current generation takes new requests; a retired one lives on
+// until the last of its requests and WebSockets is done, then gives its targets back.
+import { ServerResponse, type IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
+import type { LoadedConfig } from './config/load.js'
+import type { GenerationApp } from './app.js'
+
+export class Generation {
+  private inflight = 0
+  private retired = false
+  private disposed: Promise<void> | null = null
+  private idleWaiters: Array<() => void> = []
+
+  constructor (
+    readonly id: number,
+    readonly loaded: LoadedConfig,
+    readonly built: GenerationApp,
+    private readonly onDisposed: () => void = () => undefined,
+    readonly loadedAt: Date = new Date()
+  ) {}
+
+  get config (): LoadedConfig['config'] {
+    return this.loaded.config
+  }
+
+  get active (): number {
+    return this.inflight
+  }
+
+  /** Hands a request to this generation; `res` closing releases it. */
+  handle (req: IncomingMessage, res: ServerResponse): void {
+    this.retain()
+    res.once('close', this.release)
+    this.built.handle(req, res)
+  }
+
+  /**
+   * Hands an upgrade request to this generation. It goes through the same hooks as any
+   * request; a refusal is written on the socket, which then closes. A tunnel detaches
+   * the response and keeps the socket (and this generation) until either side closes.
+   */
+  handleUpgrade (req: IncomingMessage, socket: Socket): void {
+    const res = new ServerResponse(req)
+    res.shouldKeepAlive = false
+    res.assignSocket(socket)
+    res.once('finish', () => socket.end())
+    this.retain()
+    socket.once('close', this.release)
+    this.built.handle(req, res)
+  }
+
+  retain (): void {
+    this.inflight++
+  }
+
+  readonly release = (): void => {
+    if (--this.inflight > 0) return
+    for (const wake of this.idleWaiters.splice(0)) wake()
+    if (this.retired) void this.dispose()
+  }
+
+  /** Resolves when nothing is in flight here. */
+  async idle (): Promise<void> {
+    if (this.inflight === 0) return
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  /** No new requests come here; dispose once the last one is done. */
+  retire (): void {
+    this.retired = true
+    if (this.inflight === 0) void this.dispose()
+  }
+
+  async dispose (): Promise<void> {
+    this.disposed ??= (async () => {
+      this.built.upstreams.dispose()
+      await this.built.app.close()
+      this.onDisposed()
+    })()
+    await this.disposed
+  }
+}

@@ -1,0 +1,62 @@
+// The data plane's Prometheus metrics (SPEC §5), created once per process on the
+// prom-client registry that fastify-metrics exposes at admin GET /metrics. They live
+// outside any config generation so counters survive reloads. Label children are
+// cached per route so the hot path does no label hashing.
+import client from '@platformatic/prom-client'
+
+const { Counter, Gauge, Histogram, register } = client
+
+function once<T> (name: string, make: () => T): T {
+  return (register.getSingleMetric(name) as T | undefined) ?? make()
+}
+
+export const requestsTotal = once('turnpike_requests_total', () => new Counter({
+  name: 'turnpike_requests_total',
+  help: 'Requests answered by the data plane',
+  labelNames: ['route', 'method', 'status'] as const
+}))
+
+export const requestDuration = once('turnpike_request_duration_seconds', () => new Histogram({
+  name: 'turnpike_request_duration_seconds',
+  help: 'Time from request to the end of the response, in seconds',
+  labelNames: ['route', 'method'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+}))
+
+export const activeConnections = once('turnpike_active_connections', () => new Gauge({
+  name: 'turnpike_active_connections',
+  help: 'Open client connections to the data plane'
+}))
+
+export const configReloadsTotal = once('turnpike_config_reloads_total', () => new Counter({
+  name: 'turnpike_config_reloads_total',
+  help: 'Config reloads by result',
+  labelNames: ['result'] as const
+}))
+
+/** The label every request that matched no route shares (never a raw URL). */
+export const NO_ROUTE_LABEL = '(none)'
+
+type CounterChild = ReturnType<typeof requestsTotal.labels>
+type HistogramChild = ReturnType<typeof requestDuration.labels>
+
+const counterChildren = new Map<string, CounterChild>()
+const histogramChildren = new Map<string, HistogramChild>()
+
+/** Counts one finished request; `seconds` is its duration. */
+export function observeRequest (route: string, method: string, status: number, seconds: number): void {
+  const hKey = route + ' ' + method
+  let h = histogramChildren.get(hKey)
+  if (h === undefined) {
+    h = requestDuration.labels(route, method)
+    histogramChildren.set(hKey, h)
+  }
+  h.observe(seconds)
+  const cKey = hKey + ' ' + status
+  let c = counterChildren.get(cKey)
+  if (c === undefined) {
+    c = requestsTotal.labels(route, method, String(status))
+    counterChildren.set(cKey, c)
+  }
+  c.inc()
+}

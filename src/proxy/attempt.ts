@@ -1,0 +1,44 @@
+// What every forwarding attempt (plain HTTP or WebSocket) starts with: a target from
+// the balancer, and the upstream request headers for it.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { NoHealthyTargetError } from '../errors.js'
+import type { CompiledRoute } from '../routing/compiled-route.js'
+import type { Target } from '../upstream/target.js'
+import type { Upstream } from '../upstream/upstream-set.js'
+import { plainAddress, upstreamRequestHeaders, type OutgoingHeaders } from './headers.js'
+import type { TrustFunction } from './trust.js'
+
+export interface ForwardSettings {
+  readonly bodyLimit: number
+  readonly trust: TrustFunction
+}
+
+/** A target for this request; a 503 with Retry-After when the upstream has none. */
+export function pickTarget (request: FastifyRequest, reply: FastifyReply, upstream: Upstream): Target {
+  const target = upstream.balancer.pick({ clientIp: request.ip })
+  if (target === undefined) {
+    reply.header('retry-after', '5')
+    throw new NoHealthyTargetError(upstream.name)
+  }
+  request.turnpike.target = target
+  return target
+}
+
+export function headersFor (request: FastifyRequest, route: CompiledRoute, target: Target, trust: TrustFunction): OutgoingHeaders {
+  const req = request.raw
+  const peer = plainAddress(req.socket.remoteAddress)
+  return upstreamRequestHeaders(req, {
+    peer,
+    peerTrusted: trust(peer, 0),
+    clientIp: request.ip,
+    proto: request.protocol,
+    forwardedHost: request.host,
+    requestId: request.id,
+    upstreamHost: route.config.preserveHost ? (req.headers.host ?? target.host) : target.host
+  }, route.requestHeaders)
+}
+
+/** The path and query to send upstream. */
+export function upstreamPath (request: FastifyRequest, route: CompiledRoute): string {
+  return route.toUpstreamPath(request.turnpike.path) + request.turnpike.query
+}

@@ -1,0 +1,28 @@
+// What the gateway learns about a request on its way through, kept on the Fastify
+// request so hooks (access log, metrics, and later the policies) can read it.
+import type { CompiledRoute } from '../routing/compiled-route.js'
+import type { Upstream } from '../upstream/upstream-set.js'
+import type { Target } from '../upstream/target.js'
+
+export interface RequestContext {
+  /** Normalized path (no query). */
+  path: string
+  /** Query string with its `?`, as the client sent it. */
+  query: string
+  /** Lower-case host the route table matched on (absolute-form authority wins over Host). */
+  host: string
+  route: CompiledRoute | null
+  params: Readonly<Record<string, string | undefined>>
+  upstream: Upstream | null
+  target: Target | null
+  /** process.hrtime.bigint() when the request reached the gateway. */
+  startedAt: bigint
+  /** The socket's bytesWritten before this response, so the access log can say what it sent. */
+  bytesBefore: number
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    turnpike: RequestContext
+  }
+}

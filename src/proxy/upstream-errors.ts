@@ -1,0 +1,25 @@
+// Turns a failed upstream call into the status SPEC §3 gives: 504 when the upstream
+// was slower than the route's timeout (or could not be reached in connectTimeout),
+// 413 when the client's streamed body passed the limit, 502 for everything else
+// (refused, reset, malformed response).
+import { BadGatewayError, BodyTooLargeError, GatewayTimeoutError } from '../errors.js'
+import { BodyLimitExceeded } from './request-body.js'
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+
+function rootCause (err: unknown): unknown {
+  let e = err
+  for (let i = 0; i < 5 && e instanceof Error && e.cause !== undefined; i++) {
+    if (e instanceof BodyLimitExceeded) return e
+    e = e.cause
+  }
+  return e
+}
+
+export function upstreamError (err: unknown, upstream: string, timeoutMs: number, bodyLimit: number): Error {
+  const code = (err as { code?: string }).code
+  if (code !== undefined && TIMEOUT_CODES.has(code)) return new GatewayTimeoutError(upstream, timeoutMs)
+  if (err instanceof BodyLimitExceeded || rootCause(err) instanceof BodyLimitExceeded) return new BodyTooLargeError(bodyLimit)
+  const reason = code ?? (err instanceof Error ? err.message : String(err))
+  return new BadGatewayError(upstream, reason)
+}

@@ -1,0 +1,86 @@
+// One route of gateway.yaml made ready for the hot path: everything that can be worked
+// out once per config generation (methods, the literal prefix, header edits, the
+// upstream path function) is worked out here, so a request only applies it.
+import type { RouteConfig } from '../config/schema.js'
+
+/** Methods a route without `match.methods` accepts. TRACE and CONNECT are never proxied. */
+export const DEFAULT_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+
+export interface HeaderEdit {
+  /** Lower-case header name → value, applied after removals. */
+  readonly set: ReadonlyArray<readonly [string, string]>
+  /** Lower-case header names. */
+  readonly remove: readonly string[]
+}
+
+export interface CompiledRoute {
+  readonly name: string
+  /** Position in the file: the last tie-breaker. */
+  readonly index: number
+  readonly config: Readonly<RouteConfig>
+  readonly upstream: string
+  readonly methods: readonly string[]
+  /** The path up to the first `:param` or `*` segment, without a trailing slash. */
+  readonly literalPrefix: string
+  /** True when the path has neither params nor a wildcard. */
+  readonly isLiteral: boolean
+  readonly requestHeaders: HeaderEdit
+  readonly responseHeaders: HeaderEdit
+  /** The path to send upstream for a normalized request path (query not included). */
+  toUpstreamPath (path: string): string
+}
+
+function compileEdit (edit: { set?: Record<string, string>, remove?: string[] } | undefined): HeaderEdit {
+  return Object.freeze({
+    set: Object.freeze(Object.entries(edit?.set ?? {}).map(([k, v]) => Object.freeze([k.toLowerCase(), v] as const))),
+    remove: Object.freeze((edit?.remove ?? []).map((h) => h.toLowerCase()))
+  })
+}
+
+/** The literal part of a pattern: `/api/users/:id` → `/api/users`, `/` → ''. */
+export function literalPrefixOf (pattern: string): string {
+  const segments = pattern.split('/')
+  const literal: string[] = []
+  for (const segment of segments) {
+    if (segment.startsWith(':') || segment.includes('*')) break
+    literal.push(segment)
+  }
+  return literal.join('/').replace(/\/+$/, '')
+}
+
+function joinPath (base: string, rest: string): string {
+  if (rest === '' || rest === '/') return base === '' ? '/' : (rest === '/' && !base.endsWith('/') ? base + '/' : base)
+  return base.endsWith('/') ? base + rest.slice(1) : base + rest
+}
+
+export function compileRoute (config: Readonly<RouteConfig>, index: number): CompiledRoute {
+  const path = config.match.path
+  const literalPrefix = literalPrefixOf(path)
+  const isLiteral = !/(^|\/)(:|\*)|\*/.test(path)
+  const methods = new Set<string>(config.match.methods ?? DEFAULT_METHODS)
+  if (methods.has('GET')) methods.add('HEAD') // as nginx and Fastify: GET implies HEAD
+  const rewrite = config.rewrite
+  let toUpstreamPath: (p: string) => string
+  if (rewrite !== undefined) {
+    toUpstreamPath = (p) => joinPath(rewrite, p.slice(literalPrefix.length))
+  } else if (config.stripPrefix) {
+    toUpstreamPath = (p) => {
+      const rest = p.slice(literalPrefix.length)
+      return rest === '' ? '/' : rest
+    }
+  } else {
+    toUpstreamPath = (p) => p
+  }
+  return Object.freeze({
+    name: config.name,
+    index,
+    config,
+    upstream: config.upstream,
+    methods: Object.freeze([...methods]),
+    literalPrefix,
+    isLiteral,
+    requestHeaders: compileEdit(config.headers?.request),
+    responseHeaders: compileEdit(config.headers?.response),
+    toUpstreamPath
+  })
+}

@@ -1,0 +1,83 @@
+// Path normalization before routing, auth and forwarding (SPEC §3): dot-segments
+// resolved, repeated slashes merged, percent-encoded unreserved characters decoded.
+// Anything that could make the upstream see a different path than the route table
+// did is refused: encoded `/` or `\`, NUL, `..` above the root, raw backslashes and
+// `..;`-style segments that Tomcat/Jetty treat as dot-segments.
+
+export interface NormalizedTarget {
+  /** The normalized path, always starting with `/`. */
+  path: string
+  /** The query string including its leading `?`, unchanged; '' when absent. */
+  query: string
+}
+
+export class PathError extends Error {}
+
+// Cheap pre-check: a path without any of these is already normal (the hot path).
+const NEEDS_WORK = /[%\\;]|\/\.|\/\/|[\x00-\x20\x7f]/
+
+const UNRESERVED = /[A-Za-z0-9._~-]/
+
+function hexValue (code: number): number {
+  if (code >= 48 && code <= 57) return code - 48
+  const lower = code | 0x20
+  if (lower >= 97 && lower <= 102) return lower - 87
+  return -1
+}
+
+function decodeUnreserved (path: string): string {
+  let out = ''
+  let last = 0
+  for (let i = path.indexOf('%'); i !== -1; i = path.indexOf('%', i + 1)) {
+    const hi = hexValue(path.charCodeAt(i + 1))
+    const lo = hexValue(path.charCodeAt(i + 2))
+    if (hi < 0 || lo < 0) throw new PathError('bad percent-encoding')
+    const byte = hi * 16 + lo
+    if (byte === 0x2f || byte === 0x5c) throw new PathError('encoded slash or backslash')
+    if (byte === 0) throw new PathError('encoded NUL')
+    const ch = String.fromCharCode(byte)
+    out += path.slice(last, i) + (byte < 0x80 && UNRESERVED.test(ch) ? ch : '%' + path.slice(i + 1, i + 3).toUpperCase())
+    last = i + 3
+  }
+  return out + path.slice(last)
+}
+
+function isDotSegment (segment: string): boolean {
+  // `..;x` and `.;x` are dot-segments to servlet containers; we refuse them outright.
+  if (/^\.\.?%3b/i.test(segment)) throw new PathError('dot-segment with parameters')
+  const semi = segment.indexOf(';')
+  const bare = semi === -1 ? segment : segment.slice(0, semi)
+  if ((bare === '.' || bare === '..') && semi !== -1) throw new PathError('dot-segment with parameters')
+  return bare === '.' || bare === '..'
+}
+
+function resolveSegments (path: string): string {
+  const input = path.split('/')
+  const out: string[] = []
+  const last = input.length - 1
+  for (let i = 1; i <= last; i++) {
+    const segment = input[i] as string
+    if (segment === '' && i !== last) continue // repeated slash
+    if (isDotSegment(segment)) {
+      if (segment.startsWith('..')) {
+        if (out.length === 0) throw new PathError('".." above the root')
+        out.pop()
+      }
+      if (i === last) out.push('') // `/a/.` and `/a/b/..` keep a trailing slash
+      continue
+    }
+    out.push(segment)
+  }
+  return '/' + out.join('/')
+}
+
+/** Normalizes the path of an origin-form request target (`/a/b?q`). */
+export function normalizeTarget (target: string): NormalizedTarget {
+  const q = target.indexOf('?')
+  const rawPath = q === -1 ? target : target.slice(0, q)
+  const query = q === -1 ? '' : target.slice(q)
+  if (rawPath.charCodeAt(0) !== 47) throw new PathError('path must start with "/"')
+  if (!NEEDS_WORK.test(rawPath)) return { path: rawPath, query }
+  if (/[\\\x00-\x20\x7f#]/.test(rawPath)) throw new PathError('control character, space or backslash in path')
+  return { path: resolveSegments(decodeUnreserved(rawPath)), query }
+}

@@ -1,0 +1,195 @@
+// The long-lived gateway process: the data-plane listener, the admin server, the
+// config watcher, and the current config generation. A reload builds the next
+// generation to one side and swaps one reference; a shutdown drains (SPEC §3).
+import { createHash } from 'node:crypto'
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
+import type { Server } from 'node:http'
+import type { Logger } from 'pino'
+import { buildAdmin, type AdminServer } from './admin/server.js'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load.js'
+import type { GatewayConfig } from './config/schema.js'
+import { watchConfig, type ConfigWatcher } from './config/watch.js'
+import { Generation } from './generation.js'
+import { applyTimeouts, createListener } from './listener.js'
+import { activeConnections, configReloadsTotal } from './metrics.js'
+import { UPGRADE_HEAD } from './proxy/websocket.js'
+import { TargetRegistry } from './upstream/registry.js'
+
+export interface ReloadResult {
+  readonly result: 'success' | 'failure' | 'unchanged'
+  readonly at: string
+  readonly generation: number
+  readonly error?: string
+  /** Settings that changed but only take effect after a restart. */
+  readonly restartRequired?: string[]
+}
+
+/** Listener settings a reload cannot change on a running process. */
+function restartOnly (a: GatewayConfig, b: GatewayConfig): string[] {
+  const pick = (c: GatewayConfig): Record<string, unknown> => ({
+    'server.host': c.server.host,
+    'server.port': c.server.port,
+    'server.tls': c.server.tls,
+    'server.maxHeaderSize': c.server.maxHeaderSize,
+    'server.maxHeaderCount': c.server.maxHeaderCount,
+    'server.workers': c.server.workers,
+    'admin.host': c.admin.host,
+    'admin.port': c.admin.port,
+    'logging.format': c.logging.format
+  })
+  const before = pick(a)
+  const after = pick(b)
+  return Object.keys(before).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+}
+
+const digest = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+export class Gateway {
+  readonly startedAt = new Date()
+  readonly registry = new TargetRegistry()
+  private current!: Generation
+  /** Generations with requests still inside (the current one and retired ones). */
+  private readonly live = new Set<Generation>()
+  private generations = 0
+  private listener!: Server
+  private admin!: AdminServer
+  private watcher: ConfigWatcher | null = null
+  private readonly sockets = new Set<Socket>()
+  private reloading: Promise<ReloadResult> = Promise.resolve({ result: 'unchanged', at: '', generation: 0 })
+  private stopping: Promise<void> | null = null
+  private draining = false
+  private ready = false
+  private lastDigest = ''
+  lastReload: ReloadResult | null = null
+
+  constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger) {}
+
+  get generation (): Generation { return this.current }
+  get isReady (): boolean { return this.ready && !this.draining }
+  get dataAddress (): AddressInfo { return this.listener.address() as AddressInfo }
+  get adminAddress (): AddressInfo { return this.admin.address() }
+
+  async start (options: { watch?: boolean } = {}): Promise<void> {
+    const config = this.initial.config
+    this.current = await this.build(this.initial)
+    this.lastDigest = digest(this.initial.text)
+    this.listener = createListener(config.server)
+    this.listener.on('connection', (socket: Socket) => this.track(socket))
+    this.listener.on('request', (req, res) => {
+      if (this.draining) res.shouldKeepAlive = false // finish this one, then close
+      this.current.handle(req, res)
+    })
+    this.listener.on('upgrade', (req, socket: Socket, head: Buffer) => {
+      (req as { [UPGRADE_HEAD]?: Buffer })[UPGRADE_HEAD] = head
+      this.current.handleUpgrade(req, socket)
+    })
+    this.admin = await buildAdmin(this, config.admin)
+    await new Promise<void>((resolve, reject) => {
+      this.listener.once('error', reject)
+      this.listener.listen(config.server.port, config.server.host, () => {
+        this.listener.off('error', reject)
+        resolve()
+      })
+    })
+    await this.admin.listen()
+    if (options.watch !== false) this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
+    this.ready = true
+    this.logger.info({ listen: this.dataAddress, admin: this.adminAddress, generation: this.current.id, routes: config.routes.length }, 'turnpike started')
+  }
+
+  private track (socket: Socket): void {
+    this.sockets.add(socket)
+    activeConnections.inc()
+    socket.once('close', () => {
+      this.sockets.delete(socket)
+      activeConnections.dec()
+    })
+  }
+
+  private async build (loaded: LoadedConfig): Promise<Generation> {
+    const built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger })
+    for (const s of built.table.shadowed) {
+      this.logger.warn({ route: s.route, method: s.method, pattern: s.pattern, by: s.by }, 'route is shadowed by an earlier one')
+    }
+    const generation = new Generation(++this.generations, loaded, built, () => { this.live.delete(generation) })
+    this.live.add(generation)
+    return generation
+  }
+
+  /** Re-reads the config file; reloads never overlap. */
+  async reload (reason: string, force = false): Promise<ReloadResult> {
+    this.reloading = this.reloading.then(async () => await this.reloadNow(reason, force))
+    return await this.reloading
+  }
+
+  private async reloadNow (reason: string, force: boolean): Promise<ReloadResult> {
+    const at = new Date().toISOString()
+    if (this.stopping !== null) return { result: 'unchanged', at, generation: this.current.id }
+    let loaded: LoadedConfig
+    try {
+      loaded = await loadConfigFile(this.file)
+    } catch (err) {
+      const error = err instanceof ConfigError ? err.message : String(err)
+      configReloadsTotal.labels('failure').inc()
+      this.logger.error({ reason, file: this.file, problems: err instanceof ConfigError ? err.problems : undefined }, `config reload rejected, keeping generation ${this.current.id}:\n${error}`)
+      this.lastReload = { result: 'failure', at, generation: this.current.id, error }
+      return this.lastReload
+    }
+    const textDigest = digest(loaded.text)
+    if (!force && textDigest === this.lastDigest) return { result: 'unchanged', at, generation: this.current.id }
+    let next: Generation
+    try {
+      next = await this.build(loaded)
+    } catch (err) {
+      configReloadsTotal.labels('failure').inc()
+      this.logger.error({ err, reason }, 'config reload failed while building the new generation')
+      this.lastReload = { result: 'failure', at, generation: this.current.id, error: String(err) }
+      return this.lastReload
+    }
+    const previous = this.current
+    this.current = next // the swap: new requests from here on see the new config
+    this.lastDigest = textDigest
+    previous.retire()
+    applyTimeouts(this.listener, loaded.config.server)
+    this.logger.level = loaded.config.logging.level
+    const restartRequired = restartOnly(this.initial.config, loaded.config)
+    if (restartRequired.length > 0) this.logger.warn({ restartRequired }, 'these settings changed and need a restart to take effect')
+    configReloadsTotal.labels('success').inc()
+    this.lastReload = { result: 'success', at, generation: next.id, ...(restartRequired.length > 0 ? { restartRequired } : {}) }
+    this.logger.info({ reason, generation: next.id, routes: loaded.config.routes.length }, 'config reloaded')
+    return this.lastReload
+  }
+
+  /**
+   * Graceful shutdown: not ready at once, stop accepting, let keep-alive clients send
+   * what they already had on the wire, close idle connections, drain in-flight
+   * requests and tunnels within timeouts.shutdown, then stop everything else.
+   */
+  async shutdown (signal = 'shutdown'): Promise<void> {
+    this.stopping ??= this.drain(signal)
+    await this.stopping
+  }
+
+  private async drain (signal: string): Promise<void> {
+    const budget = this.current.config.server.timeouts.shutdown
+    this.draining = true
+    this.logger.info({ signal, budgetMs: budget, inFlight: this.current.active }, 'draining')
+    // net.Server#close stops accepting without http.Server#close's immediate
+    // closeIdleConnections(), which would reset requests already on the wire.
+    NetServer.prototype.close.call(this.listener)
+    const grace = setTimeout(() => this.listener.closeIdleConnections(), Math.min(1000, budget / 4))
+    let expired = false
+    const deadline = new Promise<void>((resolve) => setTimeout(() => { expired = true; resolve() }, budget).unref())
+    await Promise.race([Promise.all([...this.live].map(async (g) => await g.idle())), deadline])
+    clearTimeout(grace)
+    if (expired) this.logger.warn({ inFlight: this.current.active }, 'shutdown budget spent; closing what is left')
+    for (const socket of this.sockets) socket.destroy()
+    await this.watcher?.close()
+    await this.admin.close()
+    await Promise.all([...this.live].map(async (g) => await g.dispose()))
+    await this.registry.closeAll()
+    this.logger.info({ signal }, 'turnpike stopped')
+    await new Promise<void>((resolve) => { this.logger.flush(() => { resolve() }) })
+  }
+}

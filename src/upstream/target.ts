@@ -1,0 +1,25 @@
+// A target of an upstream. Two halves: the long-lived state that the registry keeps
+// across config reloads (connection pool, in-flight count; later health and breaker),
+// and the per-generation view the balancers see (URL, weight, that state).
+import type { Dispatcher } from 'undici'
+
+/** Survives reloads for as long as some generation still lists this target. */
+export interface TargetState {
+  readonly upstream: string
+  /** scheme://host:port, the pool's key and the `target` metric label. */
+  readonly origin: string
+  readonly pool: Dispatcher
+  /** Requests to this target that have not finished yet. */
+  activeRequests: number
+}
+
+/** One generation's view of a target. */
+export interface Target {
+  /** The URL as written in the config, e.g. http://10.0.0.11:8000 */
+  readonly url: string
+  readonly origin: string
+  /** host:port, sent as Host unless the route preserves the client's. */
+  readonly host: string
+  readonly weight: number
+  readonly state: TargetState
+}
