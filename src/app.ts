@@ -22,10 +22,17 @@ import { UpstreamSet } from './upstream/upstream-set.js'
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
 
+/** Process state a generation reads but does not own. */
+export interface Lifecycle {
+  /** True once a shutdown has begun. */
+  readonly draining: boolean
+}
+
 export interface AppOptions {
   readonly config: Readonly<GatewayConfig>
   readonly registry: TargetRegistry
   readonly logger: Logger
+  readonly lifecycle: Lifecycle
 }
 
 export interface GenerationApp {
@@ -59,13 +66,13 @@ function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyRe
 }
 
 export async function buildApp (options: AppOptions): Promise<GenerationApp> {
-  const { config, registry, logger } = options
+  const { config, registry, logger, lifecycle } = options
   const server = config.server
   const trust = compileTrust(server.trustProxy)
   const table = new RouteTable(config.routes)
   const upstreams = new UpstreamSet(config, registry)
-  const settings: ForwardSettings = { bodyLimit: server.bodyLimit, trust }
   const accessLog = config.logging.accessLog
+  const settings: ForwardSettings = { bodyLimit: server.bodyLimit, trust, accessLog }
   let handle: GenerationApp['handle'] | undefined
 
   const app = Fastify({
@@ -105,7 +112,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
       upstream: null,
       target: null,
       startedAt: process.hrtime.bigint(),
-      bytesBefore: request.raw.socket?.bytesWritten ?? 0
+      streamedBytes: null
     }
     reply.header('x-request-id', request.id)
     if (verdict.error !== null) throw verdict.error
@@ -117,6 +124,14 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     request.turnpike.route = found.route
     request.turnpike.params = found.params
     request.turnpike.upstream = upstreams.get(found.route.upstream) ?? null
+  })
+
+  // During a drain every response not yet started closes its connection, so a
+  // keep-alive client reconnects (and is refused) instead of reusing a socket that
+  // the drain is about to close under its next request.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (lifecycle.draining) reply.header('connection', 'close')
+    done(null, payload)
   })
 
   app.addHook('onResponse', async (request, reply) => {
@@ -134,7 +149,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
         target: ctx.target?.origin,
         status: reply.statusCode,
         durationMs: Math.round(seconds * 1e6) / 1e3,
-        bytes: (reply.raw.socket?.bytesWritten ?? ctx.bytesBefore) - ctx.bytesBefore,
+        bytes: ctx.streamedBytes ?? Number(reply.getHeader('content-length') ?? 0),
         clientIp: request.ip
       }, 'access')
     }

@@ -58,7 +58,7 @@ export class Gateway {
   private readonly sockets = new Set<Socket>()
   private reloading: Promise<ReloadResult> = Promise.resolve({ result: 'unchanged', at: '', generation: 0 })
   private stopping: Promise<void> | null = null
-  private draining = false
+  draining = false
   private ready = false
   private lastDigest = ''
   lastReload: ReloadResult | null = null
@@ -108,7 +108,7 @@ export class Gateway {
   }
 
   private async build (loaded: LoadedConfig): Promise<Generation> {
-    const built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger })
+    const built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this })
     for (const s of built.table.shadowed) {
       this.logger.warn({ route: s.route, method: s.method, pattern: s.pattern, by: s.by }, 'route is shadowed by an earlier one')
     }

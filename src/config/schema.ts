@@ -1,7 +1,7 @@
 // The one source of truth for gateway.yaml: the TypeBox schema below gives the
 // validator, the TypeScript types (StaticDecode: durations and sizes already numbers)
 // and configs/gateway.schema.json. Nothing here is typed a second time elsewhere.
-import { Type, type StaticDecode, type StaticEncode, type TSchema } from '@sinclair/typebox'
+import { Type, type StaticDecode, type StaticEncode, type TLiteral, type TSchema } from '@sinclair/typebox'
 import { DURATION_PATTERN, SIZE_PATTERN, formatDuration, formatSize, parseDuration, parseSize } from './units.js'
 
 /** A duration string in the file, milliseconds in the running config. */
@@ -16,6 +16,10 @@ export const Size = (options: { default?: string, description?: string } = {}) =
     .Decode(parseSize)
     .Encode(formatSize)
 
+/** A union of string literals whose static type is the union of those strings. */
+const Literals = <const T extends readonly [string, ...string[]]>(values: T, options: { default?: T[number], description?: string } = {}) =>
+  Type.Union(values.map((v) => Type.Literal(v)) as unknown as { -readonly [K in keyof T]: TLiteral<T[K]> }, options)
+
 const strict = { additionalProperties: false } as const
 /** A closed object. `default: {}` makes a section present (its own defaults filled) when left out. */
 const Obj = <T extends Record<string, TSchema>>(props: T, options: { default?: object, description?: string } = {}) =>
@@ -23,8 +27,7 @@ const Obj = <T extends Record<string, TSchema>>(props: T, options: { default?: o
 
 const HttpUrl = Type.String({ pattern: '^https?://', description: 'http:// or https:// URL' })
 const HeaderName = Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' })
-const Method = Type.Union(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']
-  .map((m) => Type.Literal(m)))
+const Method = Literals(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'])
 
 export const TimeoutsSchema = Obj({
   requestHeader: Duration({ default: '10s', description: 'time to receive the request headers (Slowloris protection)' }),
@@ -55,7 +58,7 @@ export const AdminSchema = Obj({
 }, { default: {} })
 
 export const LoggingSchema = Obj({
-  level: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  level: Literals(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { default: 'info' }),
   format: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
   accessLog: Type.Boolean({ default: true })
 }, { default: {} })
@@ -74,7 +77,7 @@ export const TracingSchema = Obj({
 const RateLimitSchema = Obj({
   max: Type.Integer({ minimum: 1 }),
   window: Duration(),
-  algorithm: Type.Optional(Type.Union(['fixed-window', 'sliding-window', 'token-bucket'].map((a) => Type.Literal(a)))),
+  algorithm: Type.Optional(Literals(['fixed-window', 'sliding-window', 'token-bucket'])),
   burst: Type.Optional(Type.Integer({ minimum: 0 })),
   keyBy: Type.Optional(Type.String({ pattern: '^(ip|apiKey|claim:.+|header:.+)$' }))
 })
@@ -114,8 +117,7 @@ export const TargetSchema = Obj({
 
 export const UpstreamSchema = Obj({
   targets: Type.Array(TargetSchema, { minItems: 1 }),
-  balancer: Type.Union(['round-robin', 'weighted-round-robin', 'least-connections', 'ip-hash', 'consistent-hash', 'random', 'p2c-ewma']
-    .map((b) => Type.Literal(b)), { default: 'round-robin' }),
+  balancer: Literals(['round-robin', 'weighted-round-robin', 'least-connections', 'ip-hash', 'consistent-hash', 'random', 'p2c-ewma'], { default: 'round-robin' }),
   hashOn: Type.Optional(Type.String({ pattern: '^(ip|header:.+|cookie:.+|claim:.+)$' })),
   healthCheck: Type.Optional(Obj({
     type: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('tcp')])),
@@ -170,7 +172,7 @@ export const RouteSchema = Obj({
     maxBackoff: Type.Optional(Duration()),
     on: Type.Optional(Type.Array(Type.String()))
   })),
-  auth: Type.Union(['none', 'jwt', 'apiKey', 'any'].map((a) => Type.Literal(a)), { default: 'none' }),
+  auth: Literals(['none', 'jwt', 'apiKey', 'any'], { default: 'none' }),
   rateLimit: Type.Optional(RateLimitSchema),
   cache: Type.Optional(Obj({ ttl: Duration(), maxBodySize: Type.Optional(Size()) })),
   compress: Type.Optional(Type.Boolean()),

@@ -11,6 +11,7 @@ import type { TrustFunction } from './trust.js'
 export interface ForwardSettings {
   readonly bodyLimit: number
   readonly trust: TrustFunction
+  readonly accessLog: boolean
 }
 
 /** A target for this request; a 503 with Retry-After when the upstream has none. */

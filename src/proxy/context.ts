@@ -17,8 +17,8 @@ export interface RequestContext {
   target: Target | null
   /** process.hrtime.bigint() when the request reached the gateway. */
   startedAt: bigint
-  /** The socket's bytesWritten before this response, so the access log can say what it sent. */
-  bytesBefore: number
+  /** Body bytes of a streamed (chunked) response, counted as they pass; null otherwise. */
+  streamedBytes: number | null
 }
 
 declare module 'fastify' {

@@ -1,0 +1,39 @@
+// One JSON access-log line per request, with what an operator greps for.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { request } from 'undici'
+import { startBackend } from './helpers/backend.js'
+import { startChildGateway } from './helpers/child.js'
+
+test('each request writes one access line with id, route, target, status, duration and bytes', async () => {
+  const backend = await startBackend()
+  const gw = await startChildGateway(`
+server: { host: 127.0.0.1, port: 0 }
+admin: { host: 127.0.0.1, port: 0 }
+logging: { level: info, accessLog: true }
+upstreams:
+  app: { targets: [{ url: ${backend.url} }] }
+routes:
+  - { name: app, match: { path: /api }, upstream: app }
+`)
+  try {
+    const res = await request(gw.url + '/api/x?y=1', { headers: { 'x-request-id': 'log-test-1' } })
+    const body = await res.body.text()
+    const line = await gw.waitForLog((l) => l.msg === 'access' && l.reqId === 'log-test-1')
+    assert.equal(line.route, 'app')
+    assert.equal(line.target, backend.url)
+    assert.equal(line.status, 200)
+    assert.equal(line.method, 'GET')
+    assert.equal(line.path, '/api/x')
+    assert.equal(typeof line.durationMs, 'number')
+    assert.equal(line.bytes, Buffer.byteLength(body), 'response body bytes')
+    await (await request(gw.url + '/missing', { headers: { 'x-request-id': 'log-test-2' } })).body.dump()
+    const miss = await gw.waitForLog((l) => l.msg === 'access' && l.reqId === 'log-test-2')
+    assert.equal(miss.status, 404)
+    assert.equal(miss.route, '(none)')
+    assert.equal(gw.logs.filter((l) => l.reqId === 'log-test-1' && l.msg === 'access').length, 1)
+  } finally {
+    await gw.close()
+    await backend.close()
+  }
+})
