@@ -2,10 +2,13 @@
 // edge limits (header size and count, Slowloris and keep-alive timeouts) and whose
 // parse errors are answered in the same JSON shape as every other error.
 import { readFileSync } from 'node:fs'
-import { createServer as createHttpServer, STATUS_CODES, type Server, type ServerOptions } from 'node:http'
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { Duplex } from 'node:stream'
 import type { ServerConfig } from './config/schema.js'
+import type { ERROR_CODES } from './errors.js'
+import { deferContinue } from './proxy/request-body.js'
+import { DEFAULT_METHODS } from './routing/compiled-route.js'
 
 export function listenerOptions (server: ServerConfig): ServerOptions {
   const t = server.timeouts
@@ -31,22 +34,55 @@ export function applyTimeouts (target: Server, server: ServerConfig): void {
   target.keepAliveTimeout = o.keepAliveTimeout as number
 }
 
-const CLIENT_ERRORS: Record<string, [number, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'Request headers are larger than server.maxHeaderSize'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request headers were not received in time'],
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Chunk extensions are too large']
+type ErrorCode = keyof typeof ERROR_CODES
+
+const CLIENT_ERRORS: Record<string, [number, ErrorCode, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'TURNPIKE_HEADERS_TOO_LARGE', 'Request headers are larger than server.maxHeaderSize'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'TURNPIKE_BAD_REQUEST', 'Request headers were not received in time'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'TURNPIKE_BODY_TOO_LARGE', 'Chunk extensions are too large']
 }
 
+/** A complete JSON error response written straight on the socket, which then closes. */
+function answer (socket: Duplex, status: number, code: ErrorCode, message: string, extra = ''): void {
+  const body = JSON.stringify({ statusCode: status, error: STATUS_CODES[status], code, message })
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`)
+}
+
+const settled = new WeakSet<Duplex>()
+
 function onClientError (err: Error & { code?: string }, socket: Duplex): void {
-  const busy = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true
-  if (err.code === 'ECONNRESET' || !socket.writable || busy) {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
     return
   }
-  const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Malformed HTTP request']
-  const body = JSON.stringify({ statusCode: status, error: STATUS_CODES[status], code: 'TURNPIKE_BAD_REQUEST', message })
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  // Node reports every later chunk on a broken connection again; one decision is enough.
+  if (settled.has(socket)) return
+  settled.add(socket)
+  const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage
+  if (inFlight !== null && inFlight !== undefined) {
+    // Why: bytes that fail to parse arrived while an earlier request's response is still
+    // on its way (a pipelined request, or anything after `Connection: close`, which llhttp
+    // reports as HPE_CLOSED_CONNECTION). Node would write a 400 that the client reads as
+    // the answer to that earlier request (which may already have reached the upstream)
+    // and then destroy the socket under it. As nginx does, finish that response and close;
+    // the later bytes are read and discarded, never parsed into a request.
+    if (!inFlight.headersSent) inFlight.shouldKeepAlive = false
+    else inFlight.once('finish', () => { socket.end() })
+    return
+  }
+  const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'TURNPIKE_BAD_REQUEST', 'Malformed HTTP request']
+  answer(socket, status, code, message)
+}
+
+/**
+ * A CONNECT request (authority-form target) asks for a tunnel to any host: never ours
+ * to give. Without a listener Node drops the connection without a word; answer it the
+ * way nginx does, 405.
+ */
+function onConnect (_req: IncomingMessage, socket: Duplex): void {
+  socket.on('error', () => { socket.destroy() })
+  answer(socket, 405, 'TURNPIKE_METHOD_NOT_ALLOWED', 'CONNECT is not supported', `Allow: ${DEFAULT_METHODS.join(', ')}\r\n`)
 }
 
 export function createListener (server: ServerConfig): Server {
@@ -58,5 +94,15 @@ export function createListener (server: ServerConfig): Server {
   // src/proxy/edge.ts see "too many" and answer 431.
   listener.maxHeadersCount = server.maxHeaderCount + 1
   listener.on('clientError', onClientError)
+  listener.on('connect', onConnect)
+  // Why: without a 'checkContinue' listener Node answers `Expect: 100-continue` with an
+  // immediate 100, before routing, auth or the body limit have looked at the request,
+  // so the client uploads a body that is then refused. The 100 now goes out only when
+  // the body is actually wanted upstream (src/proxy/request-body.ts), as nginx does;
+  // a request refused earlier gets its final status and Node closes the connection.
+  listener.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    deferContinue(req, res)
+    listener.emit('request', req, res)
+  })
   return listener
 }

@@ -29,8 +29,20 @@ test('tricks that could change the route or upstream path are refused', () => {
   }
 })
 
-test('a semicolon inside an ordinary segment is kept as it is', () => {
-  assert.equal(path('/a;v=1/b'), '/a;v=1/b')
+test('path parameters are refused: servlet upstreams read /admin;x as /admin, the route table does not', () => {
+  for (const bad of ['/a;v=1/b', '/admin;x', '/admin;', '/;/admin', '/public;/../admin']) {
+    assert.throws(() => normalizeTarget(bad), PathError, bad)
+  }
+})
+
+test('an encoded semicolon is data and stays encoded', () => {
+  assert.equal(path('/a%3bb'), '/a%3Bb')
+})
+
+test('a fragment in the request target is refused, even on an otherwise clean path', () => {
+  for (const bad of ['/admin#x', '/admin#', '/public#/../admin', '/a#?b']) {
+    assert.throws(() => normalizeTarget(bad), PathError, bad)
+  }
 })
 
 test('case is preserved: matching is case-sensitive, as nginx on Linux', () => {

@@ -1,9 +1,10 @@
 // The first look at every request, before Fastify routes it (Fastify's rewriteUrl):
-// request-target form, Host, header count and path normalization. It cannot answer the
-// request itself, so it leaves its verdict on the raw request and the first onRequest
-// hook turns a refusal into the error response (logged and counted like any other).
+// header count, Host, body framing and declared size, request-target form and path
+// normalization. It cannot answer the request itself, so it leaves its verdict on the
+// raw request and the first onRequest hook turns a refusal into the error response
+// (logged and counted like any other).
 import type { IncomingMessage } from 'node:http'
-import { BadPathError, BadRequestError, HeadersTooLargeError } from '../errors.js'
+import { BadPathError, BadRequestError, BodyTooLargeError, HeadersTooLargeError } from '../errors.js'
 import { hostOf } from '../routing/route-table.js'
 import { normalizeTarget, PathError } from '../routing/normalize.js'
 
@@ -29,6 +30,31 @@ function countHost (rawHeaders: string[]): number {
   return hosts
 }
 
+// RFC 3986 host[:port]: a reg-name or IPv4 address, or an [IPv6] literal. Like nginx
+// (ngx_http_validate_host), anything else is 400: a Host (or absolute-form authority)
+// with `/`, `\`, `@` (userinfo), spaces or `..` would otherwise flow into host-matched
+// routes, X-Forwarded-Host and, with preserveHost, the upstream's own Host.
+const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/
+
+function validHost (host: string): boolean {
+  return VALID_HOST.test(host) && !host.includes('..')
+}
+
+/**
+ * Framing that llhttp accepts but that the gateway would silently change: undici
+ * re-frames every body it forwards, so a transfer coding other than `chunked` (e.g.
+ * `gzip, chunked`) would reach the upstream as plain bytes with no header saying so.
+ * nginx refuses those (501), and RFC 9112 §6.1 says an HTTP/1.0 message with
+ * Transfer-Encoding has faulty framing (nginx: 400).
+ */
+function badFraming (req: IncomingMessage): Error | null {
+  const te = req.headers['transfer-encoding']
+  if (te === undefined) return null
+  if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) return new BadRequestError('Transfer-Encoding in an HTTP/1.0 request')
+  if (te.trim().toLowerCase() !== 'chunked') return new BadRequestError('Transfer-Encoding other than chunked is not supported')
+  return null
+}
+
 function refuse (error: Error): EdgeVerdict {
   return { path: '/', query: '', host: '', error }
 }
@@ -45,7 +71,7 @@ function absoluteForm (url: string): { authority: string, target: string } | nul
   return { authority: url.slice(start, end), target: rest.startsWith('/') ? rest : '/' + rest }
 }
 
-export function inspectRequest (req: IncomingMessage, maxHeaderCount: number): EdgeVerdict {
+function examine (req: IncomingMessage, maxHeaderCount: number, bodyLimit: number): EdgeVerdict {
   // Node keeps at most maxHeadersCount headers (set to our limit + 1) and drops the
   // rest silently; seeing more than the limit means "too many", never truncation.
   if (req.rawHeaders.length / 2 > maxHeaderCount) {
@@ -54,6 +80,12 @@ export function inspectRequest (req: IncomingMessage, maxHeaderCount: number): E
   const hosts = countHost(req.rawHeaders)
   if (hosts > 1) return refuse(new BadRequestError('Duplicate Host header'))
   if (hosts === 0 && req.httpVersionMinor === 1) return refuse(new BadRequestError('Missing Host header'))
+  const framing = badFraming(req)
+  if (framing !== null) return refuse(framing)
+  // Refused here, while the headers are being parsed, rather than in the handler: by
+  // then Node may already have parsed and dispatched a request pipelined behind it.
+  const declared = req.headers['content-length']
+  if (declared !== undefined && Number(declared) > bodyLimit) return refuse(new BodyTooLargeError(bodyLimit))
   let target = req.url ?? '/'
   let hostHeader = req.headers.host
   if (target.charCodeAt(0) !== 47) {
@@ -64,6 +96,7 @@ export function inspectRequest (req: IncomingMessage, maxHeaderCount: number): E
     target = abs.target
     hostHeader = abs.authority
   }
+  if (hostHeader !== undefined && !validHost(hostHeader)) return refuse(new BadRequestError('Invalid Host header or request-target authority'))
   try {
     const { path, query } = normalizeTarget(target)
     return { path, query, host: hostOf(hostHeader), error: null }
@@ -71,4 +104,23 @@ export function inspectRequest (req: IncomingMessage, maxHeaderCount: number): E
     if (err instanceof PathError) return refuse(new BadPathError(err.message))
     throw err
   }
+}
+
+/** Connections on which a request was refused; its response closes them. */
+const refusedOn = new WeakSet<object>()
+
+/**
+ * The edge verdict for one request. bodyLimit (server.bodyLimit) lets a declared
+ * Content-Length over the limit be refused here; without it request-body.ts does so.
+ */
+export function inspectRequest (req: IncomingMessage, maxHeaderCount: number, bodyLimit = Infinity): EdgeVerdict {
+  // Why: Node parses pipelined requests eagerly and dispatches each one as soon as its
+  // headers are in, while the one before is still being answered. A refusal goes out
+  // with `Connection: close`, so the client never sees an answer to what follows it
+  // (nginx never even reads it); it must not reach an upstream either, e.g. a request
+  // smuggled behind a `Transfer-Encoding: gzip, chunked` body.
+  if (refusedOn.has(req.socket)) return refuse(new BadRequestError('An earlier request on this connection was refused'))
+  const verdict = examine(req, maxHeaderCount, bodyLimit)
+  if (verdict.error !== null) refusedOn.add(req.socket)
+  return verdict
 }

@@ -4,6 +4,7 @@
 // holds for chunked uploads, and per-attempt control of target choice and errors (the
 // seam for breakers and retries), and reply-from's generic per-request work costs
 // throughput we measured (docs/performance.md).
+import type { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Upstream } from '../upstream/upstream-set.js'
@@ -11,6 +12,13 @@ import { headersFor, pickTarget, upstreamPath, type ForwardSettings } from './at
 import { clientResponseHeaders } from './headers.js'
 import { requestBody } from './request-body.js'
 import { upstreamError } from './upstream-errors.js'
+
+/** For the access log: a chunked body's size is only known once it has passed. */
+function countStreamed (request: FastifyRequest, body: Readable): void {
+  const ctx = request.turnpike
+  ctx.streamedBytes = 0
+  body.on('data', (chunk: Buffer) => { (ctx.streamedBytes as number) += chunk.length })
+}
 
 export async function forward (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
   upstream: Upstream, settings: ForwardSettings): Promise<FastifyReply> {
@@ -43,5 +51,18 @@ export async function forward (request: FastifyRequest, reply: FastifyReply, rou
   }
   const out = clientResponseHeaders(res.headers, route.responseHeaders)
   out['x-request-id'] = request.id
+  if (settings.accessLog && out['content-length'] === undefined) countStreamed(request, res.body)
+  flushHeadersWhenIdle(reply, res.body)
   return reply.code(res.statusCode).headers(out).send(res.body)
+}
+
+/**
+ * Node sends a streamed response's headers with its first body chunk. When the upstream
+ * has sent headers but no body yet (SSE, long polls, slow streams), the client must see
+ * them now, as nginx does; when body bytes are already waiting, they go out together.
+ */
+function flushHeadersWhenIdle (reply: FastifyReply, body: Readable): void {
+  reply.raw.once('pipe', () => {
+    if (!reply.raw.headersSent && body.readableLength === 0) reply.raw.flushHeaders()
+  })
 }

@@ -3,70 +3,162 @@
 // handshake is relayed and the two sockets are joined byte for byte, as nginx does.
 // We tunnel rather than terminate (@fastify/websocket terminates): frames, close
 // codes, subprotocol and extension negotiation all stay the upstream's own.
+import type { IncomingHttpHeaders } from 'node:http'
 import type { Socket } from 'node:net'
-import type { Duplex } from 'node:stream'
+import { Readable, type Duplex } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Dispatcher } from 'undici'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { headersFor, pickTarget, upstreamPath, type ForwardSettings } from './attempt.js'
+import { clientResponseHeaders, type OutgoingHeaders } from './headers.js'
 import { upstreamError } from './upstream-errors.js'
 
 /** Bytes that arrived after the upgrade request's headers, kept by the listener. */
 export const UPGRADE_HEAD = Symbol('turnpike.upgradeHead')
 
+/**
+ * Once one side of a tunnel has closed, how long the other may take to flush what is
+ * queued for it and close too (nginx's lingering_timeout) before it is cut.
+ */
+const LINGER_MS = 5000
+
 /** A WebSocket handshake that arrived through the listener's 'upgrade' event. */
 export function isUpgrade (request: FastifyRequest): boolean {
   return (request.raw as { [UPGRADE_HEAD]?: Buffer })[UPGRADE_HEAD] !== undefined &&
+    request.method === 'GET' &&
     request.headers.upgrade?.toLowerCase() === 'websocket'
 }
 
-function handshake (headers: Record<string, string | string[] | undefined>): string {
+/** The upstream's answer to the handshake: a socket to join, or an HTTP refusal to relay. */
+type Handshake =
+  | { readonly upgraded: true, readonly headers: IncomingHttpHeaders, readonly socket: Duplex }
+  | { readonly upgraded: false, readonly statusCode: number, readonly headers: IncomingHttpHeaders, readonly body: Readable }
+
+/**
+ * Sends the handshake upstream. undici's `upgrade()` turns any non-101 answer into a
+ * "bad upgrade" error; an upstream's own refusal (401, 403, 426…) must reach the client
+ * as it was sent, so this dispatches with a handler that takes either outcome.
+ */
+async function handshakeUpstream (pool: Dispatcher, options: Dispatcher.DispatchOptions, client: Socket): Promise<Handshake> {
+  return await new Promise((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | null = null
+    let body: Readable | null = null
+    let settled = false
+    const clientGone = (): void => { controller?.abort(new Error('the client closed the connection during the handshake')) }
+    client.once('close', clientGone)
+    const settle = (): boolean => {
+      if (settled) return false
+      settled = true
+      client.off('close', clientGone)
+      return true
+    }
+    pool.dispatch(options, {
+      onRequestStart (c) {
+        controller = c
+        if (client.destroyed) clientGone()
+      },
+      onRequestUpgrade (_c, _status, headers, socket) {
+        if (settle()) resolve({ upgraded: true, headers, socket })
+        else socket.destroy()
+      },
+      onResponseStart (c, statusCode, headers) {
+        body = new Readable({ read () { c.resume() } })
+        if (settle()) resolve({ upgraded: false, statusCode, headers, body })
+      },
+      onResponseData (c, chunk) {
+        if (body?.push(chunk) === false) c.pause()
+      },
+      onResponseEnd () {
+        body?.push(null)
+      },
+      onResponseError (_c, err) {
+        if (settle()) reject(err)
+        else body?.destroy(err)
+      }
+    })
+  })
+}
+
+/** The 101 as the client gets it: the upstream's headers, edited like any response. */
+function switchingProtocols (upstream: IncomingHttpHeaders, route: CompiledRoute, requestId: string): string {
+  const headers: OutgoingHeaders = clientResponseHeaders(upstream, route.responseHeaders)
+  headers.upgrade = upstream.upgrade ?? 'websocket'
+  headers.connection = 'Upgrade'
+  headers['x-request-id'] = requestId
   let head = 'HTTP/1.1 101 Switching Protocols\r\n'
   for (const name in headers) {
-    const value = headers[name]
-    if (value === undefined) continue
+    const value = headers[name] as string | string[]
     for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`
   }
   return head + '\r\n'
 }
 
+/**
+ * Pipes the two sockets into each other. A clean close on one side ends the other once
+ * its queued bytes are flushed (so the last frames and the close frame are not lost);
+ * an error on either side, or a peer that lingers past LINGER_MS, cuts both.
+ */
 function join (client: Socket, upstream: Duplex): void {
   client.setTimeout(0)
-  const end = (): void => {
+  client.setNoDelay(true)
+  let linger: NodeJS.Timeout | undefined
+  const cut = (): void => {
+    clearTimeout(linger)
     client.destroy()
     upstream.destroy()
   }
-  client.on('error', end)
-  upstream.on('error', end)
-  client.on('close', end)
-  upstream.on('close', end)
+  const closed = (other: Duplex) => (): void => {
+    if (other.destroyed) {
+      clearTimeout(linger)
+      return
+    }
+    other.end()
+    linger ??= setTimeout(cut, LINGER_MS).unref()
+  }
+  client.on('error', cut)
+  upstream.on('error', cut)
+  client.on('close', closed(upstream))
+  upstream.on('close', closed(client))
   upstream.pipe(client)
   client.pipe(upstream)
 }
 
 export async function tunnel (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
-  upstream: Upstream, settings: ForwardSettings): Promise<void> {
+  upstream: Upstream, settings: ForwardSettings): Promise<FastifyReply | undefined> {
   const req = request.raw
+  const client = req.socket
   const target = pickTarget(request, reply, upstream)
   const headers = headersFor(request, route, target, settings.trust)
-  let upgraded
+  let answer: Handshake
   try {
-    upgraded = await target.state.pool.upgrade({
+    answer = await handshakeUpstream(target.state.pool, {
       path: upstreamPath(request, route),
       method: 'GET',
       headers,
-      protocol: 'websocket'
-    })
+      upgrade: 'websocket',
+      headersTimeout: route.config.timeout
+    }, client)
   } catch (err) {
     throw upstreamError(err, upstream.name, route.config.timeout, settings.bodyLimit)
   }
+  if (!answer.upgraded) {
+    // The upstream said no (or answered plain HTTP): the client hears exactly that.
+    const out = clientResponseHeaders(answer.headers, route.responseHeaders)
+    out['x-request-id'] = request.id
+    return reply.code(answer.statusCode).headers(out).send(answer.body)
+  }
+  const socket = answer.socket
+  if (client.destroyed) {
+    socket.destroy()
+    return
+  }
   reply.hijack()
-  const client = req.socket
   reply.raw.detachSocket(client)
-  client.write(handshake(upgraded.headers))
+  client.write(switchingProtocols(answer.headers, route, request.id))
   const head = (req as { [UPGRADE_HEAD]?: Buffer })[UPGRADE_HEAD]
-  if (head !== undefined && head.length > 0) upgraded.socket.write(head)
+  if (head !== undefined && head.length > 0) socket.write(head)
   target.state.activeRequests++
-  upgraded.socket.once('close', () => { target.state.activeRequests-- })
-  join(client, upgraded.socket)
+  socket.once('close', () => { target.state.activeRequests-- })
+  join(client, socket)
 }

@@ -1,8 +1,10 @@
 // Path normalization before routing, auth and forwarding (SPEC §3): dot-segments
 // resolved, repeated slashes merged, percent-encoded unreserved characters decoded.
 // Anything that could make the upstream see a different path than the route table
-// did is refused: encoded `/` or `\`, NUL, `..` above the root, raw backslashes and
-// `..;`-style segments that Tomcat/Jetty treat as dot-segments.
+// did is refused: encoded `/` or `\`, NUL, `..` above the root, raw backslashes, a
+// fragment (`#`), and path parameters (`;`), which servlet containers strip from every
+// segment before they match (`/admin;x` and `/a/..;/admin` are `/admin` to Tomcat, Jetty
+// and Spring, but not to our route table).
 
 export interface NormalizedTarget {
   /** The normalized path, always starting with `/`. */
@@ -14,7 +16,7 @@ export interface NormalizedTarget {
 export class PathError extends Error {}
 
 // Cheap pre-check: a path without any of these is already normal (the hot path).
-const NEEDS_WORK = /[%\\;]|\/\.|\/\/|[\x00-\x20\x7f]/
+const NEEDS_WORK = /[%\\;#]|\/\.|\/\/|[\x00-\x20\x7f]/
 
 const UNRESERVED = /[A-Za-z0-9._~-]/
 
@@ -43,12 +45,9 @@ function decodeUnreserved (path: string): string {
 }
 
 function isDotSegment (segment: string): boolean {
-  // `..;x` and `.;x` are dot-segments to servlet containers; we refuse them outright.
+  // `..%3b` is `..;` to a server that decodes before it strips parameters.
   if (/^\.\.?%3b/i.test(segment)) throw new PathError('dot-segment with parameters')
-  const semi = segment.indexOf(';')
-  const bare = semi === -1 ? segment : segment.slice(0, semi)
-  if ((bare === '.' || bare === '..') && semi !== -1) throw new PathError('dot-segment with parameters')
-  return bare === '.' || bare === '..'
+  return segment === '.' || segment === '..'
 }
 
 function resolveSegments (path: string): string {
@@ -78,6 +77,11 @@ export function normalizeTarget (target: string): NormalizedTarget {
   const query = q === -1 ? '' : target.slice(q)
   if (rawPath.charCodeAt(0) !== 47) throw new PathError('path must start with "/"')
   if (!NEEDS_WORK.test(rawPath)) return { path: rawPath, query }
-  if (/[\\\x00-\x20\x7f#]/.test(rawPath)) throw new PathError('control character, space or backslash in path')
+  // Why `#`: find-my-way routes on the part before it, undici would send all of it.
+  if (/[\\\x00-\x20\x7f#]/.test(rawPath)) throw new PathError('control character, space, backslash or "#" in path')
+  // Why `;`: servlet upstreams strip `;params` from each segment, find-my-way does not,
+  // so through a catch-all route `/admin;x` would reach the upstream's /admin without
+  // the /admin route's auth. Spring Security's StrictHttpFirewall refuses `;` as well.
+  if (rawPath.includes(';')) throw new PathError('path parameters (";") are not accepted')
   return { path: resolveSegments(decodeUnreserved(rawPath)), query }
 }

@@ -1,0 +1,66 @@
+// The shape of a benchmark run (also bench/results/latest.json) and the arithmetic on it.
+import type { LoadResult } from './load/types.js'
+import { REFERENCES } from './targets/types.js'
+
+export interface TargetResult {
+  name: string
+  about: string
+  compare: boolean
+  status: 'ok' | 'skipped' | 'failed'
+  note?: string
+  rounds: LoadResult[]
+  /** Medians over the rounds: one bad round (a GC storm, a noisy neighbour) does not move them. */
+  median?: { rps: number, p50: number, p99: number }
+  errors: number
+}
+
+export interface Ratio {
+  target: string
+  reference: string
+  /** target rps / reference rps: below 1 means slower. */
+  rps: number
+  /** target p99 / reference p99: above 1 means a longer tail. */
+  p99: number
+}
+
+export interface BenchReport {
+  startedAt: string
+  finishedAt: string
+  machine: Record<string, string | number>
+  settings: Record<string, string | number | boolean>
+  targets: TargetResult[]
+  ratios: Ratio[]
+}
+
+export function median (xs: number[]): number {
+  if (xs.length === 0) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+export function summarise (t: TargetResult): TargetResult {
+  if (t.rounds.length === 0) return t
+  return {
+    ...t,
+    median: {
+      rps: median(t.rounds.map((r) => r.rps)),
+      p50: median(t.rounds.map((r) => r.p50)),
+      p99: median(t.rounds.map((r) => r.p99))
+    },
+    errors: t.rounds.reduce((sum, r) => sum + r.errors, 0)
+  }
+}
+
+export function ratios (targets: TargetResult[]): Ratio[] {
+  const out: Ratio[] = []
+  for (const t of targets) {
+    if (!t.compare || t.median === undefined) continue
+    for (const refName of REFERENCES) {
+      const ref = targets.find((r) => r.name === refName)?.median
+      if (ref === undefined) continue
+      out.push({ target: t.name, reference: refName, rps: t.median.rps / ref.rps, p99: t.median.p99 / ref.p99 })
+    }
+  }
+  return out
+}

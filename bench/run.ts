@@ -1,0 +1,161 @@
+// `npm run bench`: the backend alone, Turnpike, a bare Fastify proxy and nginx, measured
+// in one run and interleaved (A B C D, A B C D, …) so that drift on the machine (thermal,
+// other tenants, a cron job) spreads over all targets instead of landing on one.
+// See docs/performance.md for what the numbers mean.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseBenchArgs, USAGE, type BenchArgs } from './args.js'
+import { writeDocsTable } from './docs.js'
+import { formatReport } from './format.js'
+import { autocannonGenerator } from './load/autocannon.js'
+import type { LoadGenerator, LoadOptions } from './load/types.js'
+import { wrkGenerator } from './load/wrk.js'
+import { describeMachine, pinSelf } from './machine.js'
+import { startNodeChild } from './node-child.js'
+import { ProcessRegistry } from './procs.js'
+import { ratios, summarise, type BenchReport, type TargetResult } from './results.js'
+import { TARGETS } from './targets/index.js'
+import type { BenchContext, Running, Target } from './targets/types.js'
+import { findExecutable } from './tools.js'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const PROXY_CPU = 1
+const SIDE_CPU = 0
+
+function chooseTargets (only: string[] | null): Target[] {
+  if (only === null) return [...TARGETS]
+  const unknown = only.filter((n) => !TARGETS.some((t) => t.name === n))
+  if (unknown.length > 0) throw new Error(`--only: unknown target(s) ${unknown.join(', ')}; known: ${TARGETS.map((t) => t.name).join(', ')}`)
+  return TARGETS.filter((t) => only.includes(t.name))
+}
+
+function chooseLoadGenerator (args: BenchArgs, procs: ProcessRegistry): LoadGenerator {
+  const wrk = findExecutable('wrk')
+  if (args.loadgen === 'wrk' && wrk === null) throw new Error('--loadgen wrk: wrk is not installed (apt-get install -y wrk)')
+  if (wrk !== null && args.loadgen !== 'autocannon') return wrkGenerator(procs, wrk, SIDE_CPU)
+  return autocannonGenerator(procs, ROOT, SIDE_CPU)
+}
+
+const fmtRound = (r: { rps: number, p50: number, p99: number, errors: number }) =>
+  `${Math.round(r.rps).toLocaleString('en-US').padStart(8)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
+  (r.errors > 0 ? `  ERRORS ${r.errors}` : '')
+
+async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): Promise<BenchReport> {
+  const startedAt = new Date().toISOString()
+  const machine = describeMachine()
+  const targets = chooseTargets(args.only)
+  const loadgen = chooseLoadGenerator(args, procs)
+  const load: LoadOptions = { connections: args.connections, durationS: args.durationS }
+  const pinning = procs.pin
+    ? `pinned with taskset: proxy under test on CPU ${PROXY_CPU}; load generator, backend and this script on CPU ${SIDE_CPU}`
+    : 'not pinned (no taskset, fewer than 2 CPUs, or --no-pin): every process shares every core'
+  console.log(`bench: ${pinning}`)
+  console.log(`bench: load generator: ${loadgen.describe(load)}`)
+
+  const startBackend = () => startNodeChild(procs, { name: 'backend', root: ROOT, script: 'bench/backend.ts', args: [], cpu: SIDE_CPU })
+  const backend = await startBackend()
+  const ctx: BenchContext = { root: ROOT, tmpDir, backendUrl: backend.url, startBackend, procs, proxyCpu: PROXY_CPU }
+  console.log(`bench: backend on ${backend.url}`)
+
+  // Everything starts before the first round and stays up: idle proxies cost nothing,
+  // and each round then sees the same processes, warmed by the previous rounds.
+  const results: TargetResult[] = []
+  const running = new Map<string, Running>()
+  for (const t of targets) {
+    const result: TargetResult = { name: t.name, about: t.about, compare: t.compare === true, status: 'ok', rounds: [], errors: 0 }
+    results.push(result)
+    const reason = t.unavailable({ root: ROOT })
+    if (reason !== null) {
+      Object.assign(result, { status: 'skipped', note: reason })
+      console.log(`bench: skipping ${t.name}: ${reason}`)
+      continue
+    }
+    try {
+      running.set(t.name, await t.start(ctx))
+      console.log(`bench: ${t.name} ready on ${running.get(t.name)?.url}`)
+    } catch (err) {
+      const note = err instanceof Error ? err.message : String(err)
+      Object.assign(result, { status: 'failed', note: note.split('\n')[0] })
+      console.error(`bench: ${t.name} failed to start: ${note}`)
+    }
+  }
+  if (running.size === 0) throw new Error('no target could be started')
+
+  for (let round = 1; round <= args.rounds; round++) {
+    for (const result of results) {
+      const target = running.get(result.name)
+      if (target === undefined) continue
+      if (args.warmupS > 0) await loadgen.run(target.url, { ...load, durationS: args.warmupS })
+      const r = await loadgen.run(target.url, load)
+      result.rounds.push(r)
+      console.log(`round ${round}/${args.rounds}  ${result.name.padEnd(10)} ${fmtRound(r)}`)
+    }
+  }
+
+  const summarised = results.map(summarise)
+  return {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine,
+    settings: {
+      rounds: args.rounds,
+      durationS: args.durationS,
+      warmupS: args.warmupS,
+      connections: args.connections,
+      loadgen: loadgen.name,
+      loadgenCommand: loadgen.describe(load),
+      pinned: procs.pin,
+      pinning
+    },
+    targets: summarised,
+    ratios: ratios(summarised)
+  }
+}
+
+async function main (): Promise<number> {
+  const args = parseBenchArgs(process.argv.slice(2))
+  if (args.help) {
+    console.log(USAGE)
+    return 0
+  }
+  const canPin = args.pin && findExecutable('taskset') !== null && cpus().length >= 2 && pinSelf(SIDE_CPU)
+  const procs = new ProcessRegistry(canPin)
+  const tmpDir = mkdtempSync(join(tmpdir(), 'turnpike-bench-'))
+  const cleanup = async (): Promise<void> => {
+    await procs.stopAll()
+    rmSync(tmpDir, { recursive: true, force: true })
+  }
+  // Our children have their own process groups, so Ctrl-C reaches only us: stop them here.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    console.error(`\nbench: ${signal}, stopping every child process…`)
+    void cleanup().finally(() => process.exit(130))
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  process.once('exit', () => procs.killAllNow())
+
+  try {
+    const report = await bench(args, procs, tmpDir)
+    await cleanup()
+    const text = formatReport(report)
+    console.log(`\n${text}\n`)
+    const resultsDir = join(ROOT, 'bench', 'results')
+    mkdirSync(resultsDir, { recursive: true })
+    writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+    console.log('bench: wrote bench/results/latest.json')
+    if (args.writeDocs) {
+      writeDocsTable(join(ROOT, 'docs', 'performance.md'), text)
+      console.log('bench: updated docs/performance.md')
+    }
+    return report.targets.some((t) => t.status === 'failed' || t.errors > 0) ? 1 : 0
+  } finally {
+    await cleanup()
+  }
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`)
+  process.exit(1)
+})

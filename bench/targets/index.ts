@@ -1,0 +1,18 @@
+// The benchmark's targets, measured in this order in every round. A new variant is one
+// more entry, e.g. turnpikeTarget({ name: 'turnpike-rl', about: '…', config: withRateLimit }).
+import { bareTarget } from './bare.js'
+import { directTarget } from './direct.js'
+import { nginxTarget } from './nginx.js'
+import { singleRoute, turnpikeTarget } from './turnpike.js'
+import type { Target } from './types.js'
+
+export const TARGETS: readonly Target[] = [
+  directTarget,
+  turnpikeTarget({
+    name: 'turnpike',
+    about: 'Turnpike (dist CLI), one route /api with stripPrefix and a request header set, access log on, metrics on',
+    config: singleRoute
+  }),
+  bareTarget,
+  nginxTarget
+]

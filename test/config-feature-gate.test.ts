@@ -1,0 +1,59 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ConfigError, parseConfigText } from '../src/config/load.js'
+import { NOT_SUPPORTED_YET } from '../src/config/feature-gate.js'
+
+const BASE = 'upstreams:\n  u:\n    targets: [{ url: "http://h" }]\nroutes:\n  - { name: r, match: { path: / }, upstream: u }\n'
+
+function rejected (text: string): Array<{ path: string, message: string, line: number, col: number }> {
+  try {
+    parseConfigText(text, 'gw.yaml', {})
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems
+    throw err
+  }
+  return []
+}
+
+const withUpstream = (yaml: string) => BASE.replace('    targets:', `    ${yaml}\n    targets:`)
+const withRoute = (yaml: string) => BASE.replace('upstream: u }', `upstream: u, ${yaml} }`)
+
+const CASES: Array<[string, string, string]> = [
+  ['redis', `${BASE}redis: { url: "redis://h" }\n`, 'redis'],
+  ['tracing enabled', `${BASE}tracing: { enabled: true }\n`, 'tracing.enabled'],
+  ['security', `${BASE}security: { headers: true }\n`, 'security'],
+  ['auth', `${BASE}auth: { jwt: { secret: s } }\n`, 'auth'],
+  ['workers', `${BASE}server: { workers: 4 }\n`, 'server.workers'],
+  ['workers auto', `${BASE}server: { workers: auto }\n`, 'server.workers'],
+  ['a balancer other than round-robin', withUpstream('balancer: least-connections'), 'upstreams.u.balancer'],
+  ['hashOn', withUpstream('hashOn: ip'), 'upstreams.u.hashOn'],
+  ['healthCheck', withUpstream('healthCheck: { path: /health }'), 'upstreams.u.healthCheck'],
+  ['outlierDetection', withUpstream('outlierDetection: { errorRate: 0.5, minRequests: 5, window: 10s, ejectFor: 10s }'), 'upstreams.u.outlierDetection'],
+  ['circuitBreaker', withUpstream('circuitBreaker: { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeout: 5s }'), 'upstreams.u.circuitBreaker'],
+  ['retry', withRoute('retry: { attempts: 2 }'), 'routes.0.retry'],
+  ['rateLimit', withRoute('rateLimit: { max: 5, window: 1m }'), 'routes.0.rateLimit'],
+  ['cache', withRoute('cache: { ttl: 60s }'), 'routes.0.cache'],
+  ['compress', withRoute('compress: true'), 'routes.0.compress'],
+  ['route auth jwt', withRoute('auth: jwt'), 'routes.0.auth'],
+  ['route auth apiKey', withRoute('auth: apiKey'), 'routes.0.auth']
+]
+
+for (const [name, text, path] of CASES) {
+  test(`rejects ${name} as not supported yet`, () => {
+    const problems = rejected(text)
+    assert.equal(problems.length, 1, JSON.stringify(problems))
+    assert.equal(problems[0]?.path, path)
+    assert.ok(problems[0]?.message.startsWith(NOT_SUPPORTED_YET), problems[0]?.message)
+  })
+}
+
+test('the values that mean "off" are accepted', () => {
+  const text = withRoute('auth: none, compress: false').replace('    targets:', '    balancer: round-robin\n    targets:') +
+    'server: { workers: 1 }\ntracing: { enabled: false, endpoint: "http://collector:4318/v1/traces" }\n'
+  assert.deepEqual(rejected(text), [])
+})
+
+test('the gate points at the key and hides problems inside the rejected section', () => {
+  const problems = rejected(`${BASE}auth:\n  jwt: { clockSkew: soon, bogus: 1 }\n`)
+  assert.deepEqual(problems.map((p) => [p.line, p.col, p.path]), [[6, 1, 'auth']])
+})
