@@ -116,7 +116,7 @@ test('explain names the route, upstream and upstream path the server would use',
 
 test('explain says why no route matches', async () => {
   const file = path.join(dir, 'explain-none.yaml')
-  await writeFile(file, CONFIG().replace(/  - name: web[\s\S]*$/, ''))
+  await writeFile(file, CONFIG().replace(/ {2}- name: web[\s\S]*$/, ''))
   const r = await cli(['explain', file, 'GET', 'http://other.example.com/api/users/7'])
   assert.equal(r.code, 1)
   assert.match(r.stdout, /404 no route matches/)

@@ -13,6 +13,16 @@ export const TARGETS: readonly Target[] = [
     about: 'Turnpike (dist CLI), one route /api with stripPrefix and a request header set, access log on, metrics on',
     config: singleRoute
   }),
+  // A before/after comparison of a hot-path change in one interleaved run: build the
+  // old code, copy dist/ to e.g. dist-baseline/, rebuild, and set TURNPIKE_BASELINE.
+  ...(process.env.TURNPIKE_BASELINE === undefined
+    ? []
+    : [turnpikeTarget({
+        name: 'baseline',
+        about: `Turnpike from ${process.env.TURNPIKE_BASELINE}, same config`,
+        config: singleRoute,
+        cli: `${process.env.TURNPIKE_BASELINE}/src/cli/main.js`
+      })]),
   bareTarget,
   nginxTarget
 ]

@@ -15,12 +15,13 @@ export interface TurnpikePorts { port: number, adminPort: number }
 /** Returns the gateway.yaml text; every variant must route /api/hello to a backend. */
 export type TurnpikeConfig = (ctx: BenchContext, ports: TurnpikePorts) => string | Promise<string>
 
-export function turnpikeTarget (opts: { name: string, about: string, config: TurnpikeConfig }): Target {
+export function turnpikeTarget (opts: { name: string, about: string, config: TurnpikeConfig, cli?: string }): Target {
+  const cli = opts.cli ?? CLI
   return {
     name: opts.name,
     about: opts.about,
     compare: true,
-    unavailable: ({ root }) => existsSync(join(root, CLI)) ? null : `${CLI} missing (npm run build)`,
+    unavailable: ({ root }) => existsSync(join(root, cli)) ? null : `${cli} missing (npm run build)`,
     async start (ctx) {
       const ports = { port: await freePort(), adminPort: await freePort() }
       const file = join(ctx.tmpDir, `${opts.name}.yaml`)
@@ -28,7 +29,7 @@ export function turnpikeTarget (opts: { name: string, about: string, config: Tur
       // Access logs are written for real and thrown away by the OS; piping them to us
       // would spend the load generator's core on reading them.
       const devNull = openSync('/dev/null', 'w')
-      const proc = ctx.procs.spawn(opts.name, process.execPath, [join(ctx.root, CLI), 'start', '-c', file], {
+      const proc = ctx.procs.spawn(opts.name, process.execPath, [join(ctx.root, cli), 'start', '-c', file], {
         cpu: ctx.proxyCpu,
         cwd: ctx.root,
         stdout: devNull
