@@ -85,7 +85,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     exposeHeadRoutes: false,
     // Runs before Fastify routes: edge checks and normalization (src/proxy/edge.ts).
     rewriteUrl (req) {
-      const verdict = inspectRequest(req, server.maxHeaderCount)
+      const verdict = inspectRequest(req, server.maxHeaderCount, server.bodyLimit)
       ;(req as EdgeRequest)[EDGE] = verdict
       return verdict.path
     },
@@ -134,25 +134,40 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     done(null, payload)
   })
 
-  app.addHook('onResponse', async (request, reply) => {
+  // One access-log line and one metrics observation per request. A WebSocket tunnel is
+  // hijacked from Fastify, so it is recorded when its client socket closes instead.
+  const record = (request: FastifyRequest, status: number): void => {
     const ctx = request.turnpike
-    if (ctx === null) return
     const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
     const routeName = ctx.route?.name ?? NO_ROUTE_LABEL
-    observeRequest(routeName, request.method, reply.statusCode, seconds)
-    if (accessLog) {
-      request.log.info({
-        reqId: request.id,
-        method: request.method,
-        path: ctx.path,
-        route: routeName,
-        target: ctx.target?.origin,
-        status: reply.statusCode,
-        durationMs: Math.round(seconds * 1e6) / 1e3,
-        bytes: ctx.streamedBytes ?? Number(reply.getHeader('content-length') ?? 0),
-        clientIp: request.ip
-      }, 'access')
+    observeRequest(routeName, request.method, status, seconds)
+    if (!accessLog) return
+    request.log.info({
+      reqId: request.id,
+      method: request.method,
+      path: ctx.path,
+      route: routeName,
+      target: ctx.target?.origin,
+      status,
+      durationMs: Math.round(seconds * 1e6) / 1e3,
+      bytes: ctx.streamedBytes ?? 0,
+      clientIp: request.ip
+    }, 'access')
+  }
+  const recordTunnel = (request: FastifyRequest): void => {
+    const socket = request.raw.socket
+    const done = (): void => {
+      request.turnpike.streamedBytes = socket.bytesWritten // everything sent down the tunnel
+      record(request, 101)
     }
+    if (socket.destroyed) done()
+    else socket.once('close', done)
+  }
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.turnpike === null) return
+    if (request.turnpike.streamedBytes === null) request.turnpike.streamedBytes = Number(reply.getHeader('content-length') ?? 0)
+    record(request, reply.statusCode)
   })
 
   app.route({
@@ -161,7 +176,11 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     handler: async (request, reply) => {
       const { route, upstream } = request.turnpike
       if (route === null || upstream === null) throw new NoRouteError(request.method, request.turnpike.path)
-      if (route.config.websocket && isUpgrade(request)) return await tunnel(request, reply, route, upstream, settings)
+      if (route.config.websocket && isUpgrade(request)) {
+        const answered = await tunnel(request, reply, route, upstream, settings)
+        if (answered === undefined) recordTunnel(request) // the 101 went out: the tunnel is the response
+        return answered
+      }
       return await forward(request, reply, route, upstream, settings)
     }
   })

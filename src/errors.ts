@@ -6,6 +6,7 @@ import createError from '@fastify/error'
 export const BadPathError = createError('TURNPIKE_BAD_PATH', 'Malformed or non-normalizable path: %s', 400)
 export const BadRequestError = createError('TURNPIKE_BAD_REQUEST', '%s', 400)
 export const NoRouteError = createError('TURNPIKE_NO_ROUTE', 'No route for %s %s', 404)
+export const RequestTimeoutError = createError('TURNPIKE_REQUEST_TIMEOUT', '%s', 408)
 export const MethodNotAllowedError = createError('TURNPIKE_METHOD_NOT_ALLOWED', 'Method %s is not allowed on this path', 405)
 export const BodyTooLargeError = createError('TURNPIKE_BODY_TOO_LARGE', 'Request body is larger than %s bytes', 413)
 export const HeadersTooLargeError = createError('TURNPIKE_HEADERS_TOO_LARGE', '%s', 431)
@@ -21,6 +22,7 @@ export const ERROR_CODES = {
   TURNPIKE_BAD_REQUEST: 400,
   TURNPIKE_NO_ROUTE: 404,
   TURNPIKE_METHOD_NOT_ALLOWED: 405,
+  TURNPIKE_REQUEST_TIMEOUT: 408,
   TURNPIKE_BODY_TOO_LARGE: 413,
   TURNPIKE_HEADERS_TOO_LARGE: 431,
   TURNPIKE_BAD_GATEWAY: 502,

@@ -11,6 +11,8 @@ export class Generation {
   private retired = false
   private disposed: Promise<void> | null = null
   private idleWaiters: Array<() => void> = []
+  /** Requests still open on each socket, so one 'close' listener serves a pipelined batch. */
+  private readonly openOn = new WeakMap<Socket, { requests: Set<() => void>, onClose: () => void }>()
 
   constructor (
     readonly id: number,
@@ -28,10 +30,34 @@ export class Generation {
     return this.inflight
   }
 
-  /** Hands a request to this generation; `res` closing releases it. */
+  /**
+   * Hands a request to this generation; `res` closing releases it, or its socket closing:
+   * Node never closes the ServerResponse of a pipelined request queued behind one that
+   * ended the connection.
+   */
   handle (req: IncomingMessage, res: ServerResponse): void {
     this.retain()
-    res.once('close', this.release)
+    const socket = req.socket
+    let open = this.openOn.get(socket)
+    if (open === undefined) {
+      const requests = new Set<() => void>()
+      const onClose = (): void => { for (const release of requests) release() }
+      open = { requests, onClose }
+      this.openOn.set(socket, open)
+      socket.once('close', onClose)
+    }
+    const { requests, onClose } = open
+    const release = (): void => {
+      if (!requests.delete(release)) return
+      res.off('close', release)
+      if (requests.size === 0) {
+        socket.off('close', onClose)
+        this.openOn.delete(socket)
+      }
+      this.release()
+    }
+    requests.add(release)
+    res.once('close', release)
     this.built.handle(req, res)
   }
 
@@ -45,6 +71,9 @@ export class Generation {
     res.shouldKeepAlive = false
     res.assignSocket(socket)
     res.once('finish', () => socket.end())
+    // Node took its own error handler off this socket when it emitted 'upgrade'; without
+    // one, a client resetting mid-handshake would crash the process.
+    socket.on('error', () => { socket.destroy() })
     this.retain()
     socket.once('close', this.release)
     this.built.handle(req, res)

@@ -7,7 +7,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { Duplex } from 'node:stream'
 import type { ServerConfig } from './config/schema.js'
 import type { ERROR_CODES } from './errors.js'
-import { deferContinue } from './proxy/request-body.js'
+import { deferContinue, refuseBody } from './proxy/request-body.js'
 import { DEFAULT_METHODS } from './routing/compiled-route.js'
 
 export function listenerOptions (server: ServerConfig): ServerOptions {
@@ -38,7 +38,7 @@ type ErrorCode = keyof typeof ERROR_CODES
 
 const CLIENT_ERRORS: Record<string, [number, ErrorCode, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'TURNPIKE_HEADERS_TOO_LARGE', 'Request headers are larger than server.maxHeaderSize'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'TURNPIKE_BAD_REQUEST', 'Request headers were not received in time'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'TURNPIKE_REQUEST_TIMEOUT', 'Request headers were not received in time'],
   HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'TURNPIKE_BODY_TOO_LARGE', 'Chunk extensions are too large']
 }
 
@@ -49,27 +49,48 @@ function answer (socket: Duplex, status: number, code: ErrorCode, message: strin
     `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`)
 }
 
+/** Connections whose parse error has been dealt with: Node reports every later chunk again. */
 const settled = new WeakSet<Duplex>()
+/** The last request Node dispatched on each connection: the one a body error belongs to. */
+const lastRequest = new WeakMap<object, IncomingMessage>()
+
+/** Lets the response in flight finish, then closes the connection. */
+function closeAfter (res: ServerResponse, socket: Duplex): void {
+  if (!res.headersSent) res.shouldKeepAlive = false
+  else res.once('finish', () => { socket.end() })
+}
 
 function onClientError (err: Error & { code?: string }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
     return
   }
-  // Node reports every later chunk on a broken connection again; one decision is enough.
   if (settled.has(socket)) return
   settled.add(socket)
-  const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage
-  if (inFlight !== null && inFlight !== undefined) {
-    // Why: bytes that fail to parse arrived while an earlier request's response is still
-    // on its way (a pipelined request, or anything after `Connection: close`, which llhttp
-    // reports as HPE_CLOSED_CONNECTION). Node would write a 400 that the client reads as
-    // the answer to that earlier request (which may already have reached the upstream)
-    // and then destroy the socket under it. As nginx does, finish that response and close;
-    // the later bytes are read and discarded, never parsed into a request.
-    if (!inFlight.headersSent) inFlight.shouldKeepAlive = false
-    else inFlight.once('finish', () => { socket.end() })
-    return
+  const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage ?? null
+  const current = lastRequest.get(socket)
+  const inBody = current !== undefined && !current.complete
+  // Why: Node dispatches each request once its headers are in, so a parse error may
+  // come while a response is still on its way. Node would then write a 400 that the
+  // client reads as the answer to that earlier request (which may already have
+  // reached the upstream) and destroy the socket under it. Instead, as nginx: when
+  // the error lies after complete requests (a pipelined request, or any byte after
+  // `Connection: close`: HPE_CLOSED_CONNECTION), answer what came before and close;
+  // when it lies in the body of a request whose body has not gone upstream yet, that
+  // request is refused with 400 (request-body.ts) and the connection closes after it.
+  // Either way the bad bytes are never a request. A body already streaming upstream
+  // is cut when the connection closes, which aborts that upstream request.
+  if (inFlight !== null) {
+    if (!inBody || refuseBody(current) || inFlight.req !== current) {
+      closeAfter(inFlight, socket)
+      return
+    }
+    // The request being answered has a broken body and its response has begun: no
+    // clean answer is possible any more.
+    if (inFlight.headersSent) {
+      socket.destroy()
+      return
+    }
   }
   const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'TURNPIKE_BAD_REQUEST', 'Malformed HTTP request']
   answer(socket, status, code, message)
@@ -93,6 +114,7 @@ export function createListener (server: ServerConfig): Server {
   // Node drops headers past maxHeadersCount silently; one over our limit lets
   // src/proxy/edge.ts see "too many" and answer 431.
   listener.maxHeadersCount = server.maxHeaderCount + 1
+  listener.on('request', (req: IncomingMessage) => { lastRequest.set(req.socket, req) })
   listener.on('clientError', onClientError)
   listener.on('connect', onConnect)
   // Why: without a 'checkContinue' listener Node answers `Expect: 100-continue` with an

@@ -8,6 +8,8 @@ import net, { type AddressInfo, type Socket } from 'node:net'
 import { after, before, test } from 'node:test'
 import WebSocket, { WebSocketServer, type RawData } from 'ws'
 import { BASE, startGateway, type TestGateway } from './helpers/gateway.js'
+import { rawRequest } from './helpers/raw.js'
+import { requestsTotal } from '../src/metrics.js'
 
 const STALL = { timeout: 15_000 }
 
@@ -30,10 +32,16 @@ const serverCloses: Array<Promise<Closed>> = []
 const clients = new Set<WebSocket>()
 
 before(async () => {
+  // Plain HTTP on the WebSocket backend: says how many body bytes it got.
   server = createServer((req, res) => {
     plain.push({ url: req.url ?? '', headers: req.headers })
-    res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' })
-    res.end('upgrade required')
+    let bytes = 0
+    req.on('data', (chunk: Buffer) => { bytes += chunk.length })
+    req.on('end', () => {
+      const text = `plain ${req.method ?? ''} ${bytes}`
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': text.length })
+      res.end(text)
+    })
   })
   wss = new WebSocketServer({
     server,
@@ -64,7 +72,7 @@ before(async () => {
     socket.end(Buffer.alloc(BURST, 0x62))
   })
   silent = createServer()
-  silent.on('upgrade', () => undefined)
+  silent.on('upgrade', (_req, socket: Socket) => { socket.resume() }) // read, so it sees the gateway leave
   const port = await listen(server)
   const burstPort = await listen(burst)
   const silentPort = await listen(silent)
@@ -100,6 +108,11 @@ routes:
     upstream: silent
     websocket: true
     timeout: 300ms
+  - name: hang
+    match: { path: /hang }
+    upstream: silent
+    websocket: true
+    timeout: 60s
 `)
 })
 
@@ -192,19 +205,19 @@ async function connect (path: string, options: { protocols?: string[], headers?:
 }
 
 /** Attempts a handshake that should be refused; resolves with the HTTP answer. */
-async function refused (path: string): Promise<{ status: number, body: string, upgraded: boolean }> {
+async function refused (path: string): Promise<{ status: number, headers: IncomingMessage['headers'], body: string, upgraded: boolean }> {
   const ws = new WebSocket(`ws://127.0.0.1:${gw.port}${path}`)
   return await new Promise((resolve, reject) => {
     ws.once('open', () => {
       ws.terminate()
-      resolve({ status: 101, body: '', upgraded: true })
+      resolve({ status: 101, headers: {}, body: '', upgraded: true })
     })
     ws.once('unexpected-response', (_req, res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => {
         ws.terminate()
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), upgraded: false })
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), upgraded: false })
       })
     })
     ws.once('error', (err) => { if (ws.readyState !== WebSocket.CLOSED) reject(err) })
@@ -242,6 +255,22 @@ test('the upstream chooses the subprotocol', STALL, async () => {
   await client.close()
 })
 
+/** turnpike_requests_total for one route/status, from the in-process registry. */
+async function counted (route: string, status: string): Promise<number> {
+  const metric = await requestsTotal.get()
+  return metric.values.find((v) => v.labels.route === route && v.labels.status === status)?.value ?? 0
+}
+
+test('a tunnel is counted (status 101) once it has closed', STALL, async () => {
+  const before = await counted('stripped', '101')
+  const client = await connect('/rt/count')
+  assert.equal(await counted('stripped', '101'), before, 'not while it is open')
+  await client.close()
+  // Recorded when the gateway sees the client socket close, a moment after the client does.
+  for (let i = 0; i < 500 && await counted('stripped', '101') === before; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.equal(await counted('stripped', '101'), before + 1)
+})
+
 test("the server's close code and reason reach the client", STALL, async () => {
   const client = await connect('/ws')
   client.ws.send('close:4001:bye')
@@ -265,6 +294,24 @@ test('an upgrade on a route without websocket: true is not tunnelled', STALL, as
   const seen = plain.at(-1)
   assert.equal(seen?.url, '/plain/x')
   assert.equal(seen?.headers.upgrade, undefined)
+})
+
+test('a POST with Upgrade: h2c is forwarded as plain HTTP with its whole body', STALL, async () => {
+  const body = Buffer.alloc(1024 * 1024, 0x63) // far more than arrives with the headers
+  const res = await rawRequest(gw.port, Buffer.concat([
+    Buffer.from('POST /plain/h2c HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n' +
+      `HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nContent-Length: ${body.length}\r\n\r\n`),
+    body
+  ]))
+  assert.equal(res.status, 200)
+  assert.equal(res.body, `plain POST ${body.length}`)
+  assert.equal(plain.at(-1)?.headers.upgrade, undefined)
+})
+
+test('a chunked body on an upgrade request is refused with 400, not dropped', STALL, async () => {
+  const res = await rawRequest(gw.port, 'POST /plain/h2c HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n' +
+    'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n')
+  assert.equal(res.status, 400)
 })
 
 test('an unreachable upstream answers the handshake with 502', STALL, async () => {
@@ -320,11 +367,37 @@ test("the upstream's refusal of the handshake reaches the client as sent", STALL
   const res = await refused('/ws/deny')
   assert.equal(res.status, 403)
   assert.equal(res.upgraded, false)
+  assert.equal(res.headers['x-denied-by'], 'upstream')
+  assert.equal(res.body, 'Forbidden')
 })
 
 test('an upstream that does not answer the handshake gets 504 after the route timeout', STALL, async () => {
   const res = await refused('/silent')
   assert.equal(res.status, 504)
+})
+
+test('a client leaving mid-handshake closes the upstream connection at once', STALL, async () => {
+  const arrived = new Promise<Socket>((resolve) => silent.once('upgrade', (_req, socket: Socket) => { resolve(socket) }))
+  const client = net.connect(gw.port, '127.0.0.1')
+  client.write(HANDSHAKE('/hang'))
+  const upstreamSide = await arrived
+  const ended = once(upstreamSide, 'end')
+  client.destroy()
+  await ended // long before the route's 60 s timeout
+})
+
+test('a client resetting mid-handshake does not take the gateway down', STALL, async () => {
+  const arrived = new Promise<Socket>((resolve) => silent.once('upgrade', (_req, socket: Socket) => { resolve(socket) }))
+  const client = net.connect(gw.port, '127.0.0.1')
+  client.write(HANDSHAKE('/hang'))
+  const upstreamSide = await arrived
+  const ended = once(upstreamSide, 'end')
+  client.resetAndDestroy() // TCP RST: an 'error' on the gateway's socket
+  await ended
+  const next = await connect('/ws')
+  next.ws.send('alive')
+  assert.equal(await next.text(), 'alive')
+  await next.close()
 })
 
 test('the 101 carries the request id', STALL, async () => {

@@ -27,7 +27,9 @@ export async function buildAdmin (view: AdminView & { logger: import('pino').Log
   await app.register(fastifyMetrics, {
     promClient: client as never,
     endpoint: '/metrics',
-    defaultMetrics: { enabled: true },
+    // The process metrics live on the process-wide registry: register them once, even
+    // when a process builds a second admin server (tests, or a restart in place).
+    defaultMetrics: { enabled: client.register.getSingleMetric('process_cpu_user_seconds_total') === undefined },
     routeMetrics: { enabled: false }
   })
   await app.register(adminRoutes, { view })

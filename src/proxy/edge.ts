@@ -97,6 +97,8 @@ function examine (req: IncomingMessage, maxHeaderCount: number, bodyLimit: numbe
     hostHeader = abs.authority
   }
   if (hostHeader !== undefined && !validHost(hostHeader)) return refuse(new BadRequestError('Invalid Host header or request-target authority'))
+  // From here on the authority is the Host for everyone (X-Forwarded-Host, preserveHost).
+  if (hostHeader !== req.headers.host && hostHeader !== undefined) req.headers.host = hostHeader
   try {
     const { path, query } = normalizeTarget(target)
     return { path, query, host: hostOf(hostHeader), error: null }

@@ -13,13 +13,6 @@ import { clientResponseHeaders } from './headers.js'
 import { requestBody } from './request-body.js'
 import { upstreamError } from './upstream-errors.js'
 
-/** For the access log: a chunked body's size is only known once it has passed. */
-function countStreamed (request: FastifyRequest, body: Readable): void {
-  const ctx = request.turnpike
-  ctx.streamedBytes = 0
-  body.on('data', (chunk: Buffer) => { (ctx.streamedBytes as number) += chunk.length })
-}
-
 export async function forward (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
   upstream: Upstream, settings: ForwardSettings): Promise<FastifyReply> {
   const req = request.raw
@@ -51,18 +44,25 @@ export async function forward (request: FastifyRequest, reply: FastifyReply, rou
   }
   const out = clientResponseHeaders(res.headers, route.responseHeaders)
   out['x-request-id'] = request.id
-  if (settings.accessLog && out['content-length'] === undefined) countStreamed(request, res.body)
-  flushHeadersWhenIdle(reply, res.body)
+  const count = settings.accessLog && out['content-length'] === undefined ? request : null
+  onPipe(reply, res.body, count)
   return reply.code(res.statusCode).headers(out).send(res.body)
 }
 
 /**
- * Node sends a streamed response's headers with its first body chunk. When the upstream
- * has sent headers but no body yet (SSE, long polls, slow streams), the client must see
- * them now, as nginx does; when body bytes are already waiting, they go out together.
+ * Once Fastify starts piping the upstream body to the client:
+ * - Node sends a streamed response's headers with its first body chunk. When the
+ *   upstream has sent headers but no body yet (SSE, long polls, slow streams), the
+ *   client must see them now, as nginx does; when body bytes are waiting, they go together.
+ * - For the access log, a chunked body is counted as it passes. Counting starts at the
+ *   pipe, not before: a 'data' listener would set the stream flowing before anyone reads.
  */
-function flushHeadersWhenIdle (reply: FastifyReply, body: Readable): void {
+function onPipe (reply: FastifyReply, body: Readable, countFor: FastifyRequest | null): void {
   reply.raw.once('pipe', () => {
     if (!reply.raw.headersSent && body.readableLength === 0) reply.raw.flushHeaders()
+    if (countFor === null) return
+    const ctx = countFor.turnpike
+    ctx.streamedBytes = 0
+    body.on('data', (chunk: Buffer) => { (ctx.streamedBytes as number) += chunk.length })
   })
 }

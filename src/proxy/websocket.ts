@@ -3,11 +3,12 @@
 // handshake is relayed and the two sockets are joined byte for byte, as nginx does.
 // We tunnel rather than terminate (@fastify/websocket terminates): frames, close
 // codes, subprotocol and extension negotiation all stay the upstream's own.
-import type { IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import { Readable, type Duplex } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Dispatcher } from 'undici'
+import { BadRequestError } from '../errors.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { headersFor, pickTarget, upstreamPath, type ForwardSettings } from './attempt.js'
@@ -23,17 +24,84 @@ export const UPGRADE_HEAD = Symbol('turnpike.upgradeHead')
  */
 const LINGER_MS = 5000
 
+/** Bytes a client may send before the upstream has accepted its handshake. */
+const MAX_EARLY = 64 * 1024
+
+interface UpgradeRequest extends IncomingMessage {
+  [UPGRADE_HEAD]?: Buffer
+}
+
 /** A WebSocket handshake that arrived through the listener's 'upgrade' event. */
 export function isUpgrade (request: FastifyRequest): boolean {
-  return (request.raw as { [UPGRADE_HEAD]?: Buffer })[UPGRADE_HEAD] !== undefined &&
+  return (request.raw as UpgradeRequest)[UPGRADE_HEAD] !== undefined &&
     request.method === 'GET' &&
     request.headers.upgrade?.toLowerCase() === 'websocket'
 }
 
+/**
+ * The body of a request that came through the listener's 'upgrade' event but is not
+ * tunnelled (a POST with `Upgrade: h2c`, as some HTTP/2-capable clients send): Node
+ * has ended `req` empty and left the body in the head buffer and the socket. This
+ * reads `length` bytes from there; null for a request that was no upgrade. Without
+ * Node's parser a chunked body there cannot be decoded, so that is refused (400).
+ */
+export function bodyAfterUpgrade (req: IncomingMessage, length: number | null): Readable | null {
+  const head = (req as UpgradeRequest)[UPGRADE_HEAD]
+  if (head === undefined) return null
+  if (length === null) throw new BadRequestError('A chunked request body cannot come with an Upgrade header')
+  const socket = req.socket
+  let left = length
+  const body = new Readable({ read () { if (left > 0) socket.resume() } })
+  const take = (chunk: Buffer): void => {
+    const part = chunk.subarray(0, left)
+    left -= part.length
+    if (left === 0) {
+      socket.off('data', take)
+      socket.off('close', cut)
+      socket.pause()
+    }
+    if (part.length > 0 && !body.push(part) && left > 0) socket.pause()
+    if (left === 0) body.push(null)
+  }
+  const cut = (): void => { body.destroy(new Error('the client closed the connection before sending the whole body')) }
+  take(head)
+  if (left > 0) {
+    socket.on('data', take)
+    socket.once('close', cut)
+  }
+  return body
+}
+
 /** The upstream's answer to the handshake: a socket to join, or an HTTP refusal to relay. */
 type Handshake =
-  | { readonly upgraded: true, readonly headers: IncomingHttpHeaders, readonly socket: Duplex }
+  | { readonly upgraded: true, readonly headers: IncomingHttpHeaders, readonly socket: Duplex, readonly early: Buffer[] }
   | { readonly upgraded: false, readonly statusCode: number, readonly headers: IncomingHttpHeaders, readonly body: Readable }
+
+/**
+ * Reads the client's socket while the upstream handshake is pending, so a client that
+ * leaves is noticed at once (an unread socket never reports its peer's FIN or RST).
+ * Bytes it sends early are kept for the upstream, up to MAX_EARLY; past that the socket
+ * is simply no longer read until the tunnel is joined.
+ */
+function watchClient (client: Socket, gone: () => void): () => Buffer[] {
+  const early: Buffer[] = []
+  let bytes = 0
+  const collect = (chunk: Buffer): void => {
+    early.push(chunk)
+    bytes += chunk.length
+    if (bytes > MAX_EARLY) client.pause()
+  }
+  client.on('data', collect)
+  client.once('end', gone)
+  client.once('close', gone)
+  return () => {
+    client.off('data', collect)
+    client.off('end', gone)
+    client.off('close', gone)
+    client.pause()
+    return early
+  }
+}
 
 /**
  * Sends the handshake upstream. undici's `upgrade()` turns any non-101 answer into a
@@ -44,22 +112,25 @@ async function handshakeUpstream (pool: Dispatcher, options: Dispatcher.Dispatch
   return await new Promise((resolve, reject) => {
     let controller: Dispatcher.DispatchController | null = null
     let body: Readable | null = null
-    let settled = false
-    const clientGone = (): void => { controller?.abort(new Error('the client closed the connection during the handshake')) }
-    client.once('close', clientGone)
+    let left = false
+    const clientGone = (): void => {
+      left = true
+      controller?.abort(new Error('the client closed the connection during the handshake'))
+    }
+    const unwatch = watchClient(client, clientGone)
+    let early: Buffer[] | null = null
     const settle = (): boolean => {
-      if (settled) return false
-      settled = true
-      client.off('close', clientGone)
+      if (early !== null) return false
+      early = unwatch()
       return true
     }
     pool.dispatch(options, {
       onRequestStart (c) {
         controller = c
-        if (client.destroyed) clientGone()
+        if (left || client.destroyed) clientGone()
       },
       onRequestUpgrade (_c, _status, headers, socket) {
-        if (settle()) resolve({ upgraded: true, headers, socket })
+        if (settle()) resolve({ upgraded: true, headers, socket, early: early as Buffer[] })
         else socket.destroy()
       },
       onResponseStart (c, statusCode, headers) {
@@ -156,8 +227,9 @@ export async function tunnel (request: FastifyRequest, reply: FastifyReply, rout
   reply.hijack()
   reply.raw.detachSocket(client)
   client.write(switchingProtocols(answer.headers, route, request.id))
-  const head = (req as { [UPGRADE_HEAD]?: Buffer })[UPGRADE_HEAD]
+  const head = (req as UpgradeRequest)[UPGRADE_HEAD]
   if (head !== undefined && head.length > 0) socket.write(head)
+  for (const chunk of answer.early) socket.write(chunk)
   target.state.activeRequests++
   socket.once('close', () => { target.state.activeRequests-- })
   join(client, socket)
