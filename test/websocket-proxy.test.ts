@@ -258,7 +258,8 @@ test('the upstream chooses the subprotocol', STALL, async () => {
 /** turnpike_requests_total for one route/status, from the in-process registry. */
 async function counted (route: string, status: string): Promise<number> {
   const metric = await requestsTotal.get()
-  return metric.values.find((v) => v.labels.route === route && v.labels.status === status)?.value ?? 0
+  const labels = (v: { labels: object }): Record<string, unknown> => v.labels as Record<string, unknown>
+  return metric.values.find((v) => labels(v).route === route && labels(v).status === status)?.value ?? 0
 }
 
 test('a tunnel is counted (status 101) once it has closed', STALL, async () => {

@@ -7,16 +7,19 @@ import type { Target } from '../upstream/target.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { plainAddress, upstreamRequestHeaders, type OutgoingHeaders } from './headers.js'
 import type { TrustFunction } from './trust.js'
+import { clientIpOf } from './context.js'
 
 export interface ForwardSettings {
   readonly bodyLimit: number
   readonly trust: TrustFunction
   readonly accessLog: boolean
+  /** True once responses should close their connection (a drain has begun). */
+  readonly draining: () => boolean
 }
 
 /** A target for this request; a 503 with Retry-After when the upstream has none. */
 export function pickTarget (request: FastifyRequest, reply: FastifyReply, upstream: Upstream): Target {
-  const target = upstream.balancer.pick({ clientIp: request.ip })
+  const target = upstream.balancer.pick({ clientIp: clientIpOf(request) })
   if (target === undefined) {
     reply.header('retry-after', '5')
     throw new NoHealthyTargetError(upstream.name)
@@ -31,7 +34,7 @@ export function headersFor (request: FastifyRequest, route: CompiledRoute, targe
   return upstreamRequestHeaders(req, {
     peer,
     peerTrusted: trust(peer, 0),
-    clientIp: request.ip,
+    clientIp: clientIpOf(request),
     proto: request.protocol,
     forwardedHost: request.host,
     requestId: request.id,

@@ -1,5 +1,6 @@
 // What the gateway learns about a request on its way through, kept on the Fastify
 // request so hooks (access log, metrics, and later the policies) can read it.
+import type { FastifyRequest } from 'fastify'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import type { Target } from '../upstream/target.js'
@@ -17,8 +18,15 @@ export interface RequestContext {
   target: Target | null
   /** process.hrtime.bigint() when the request reached the gateway. */
   startedAt: bigint
+  /** request.ip, computed once: Fastify re-parses X-Forwarded-For on every read. */
+  clientIp: string | null
   /** Body bytes of a streamed (chunked) response, counted as they pass; null otherwise. */
   streamedBytes: number | null
+}
+
+/** The client address as server.trustProxy lets the gateway see it (cached per request). */
+export function clientIpOf (request: FastifyRequest): string {
+  return (request.turnpike.clientIp ??= request.ip)
 }
 
 declare module 'fastify' {

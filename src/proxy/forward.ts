@@ -4,65 +4,43 @@
 // holds for chunked uploads, and per-attempt control of target choice and errors (the
 // seam for breakers and retries), and reply-from's generic per-request work costs
 // throughput we measured (docs/performance.md).
-import type { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { headersFor, pickTarget, upstreamPath, type ForwardSettings } from './attempt.js'
-import { clientResponseHeaders } from './headers.js'
+import { ResponseRelay } from './response-relay.js'
 import { requestBody } from './request-body.js'
 import { upstreamError } from './upstream-errors.js'
 
 export async function forward (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
-  upstream: Upstream, settings: ForwardSettings): Promise<FastifyReply> {
+  upstream: Upstream, settings: ForwardSettings): Promise<void> {
   const req = request.raw
   const target = pickTarget(request, reply, upstream)
   const body = requestBody(req, settings.bodyLimit)
   const headers = headersFor(request, route, target, settings.trust)
-
   const state = target.state
+  const res = reply.raw
+  let relay: ResponseRelay | null = null
   state.activeRequests++
-  const abort = new AbortController()
-  reply.raw.once('close', () => {
+  res.once('close', () => {
     state.activeRequests--
-    if (!reply.raw.writableFinished) abort.abort() // the client went away: stop the upstream work too
+    if (!res.writableFinished) relay?.clientGone()
   })
-  let res
   try {
-    res = await state.pool.request({
-      path: upstreamPath(request, route),
-      method: req.method as 'GET',
-      headers,
-      body,
-      headersTimeout: route.config.timeout,
-      bodyTimeout: 0, // streams and SSE may be quiet for long; the client decides
-      signal: abort.signal
+    await new Promise<void>((resolve, reject) => {
+      relay = new ResponseRelay(request, reply, route.responseHeaders, settings.draining,
+        (err) => { if (err === undefined) resolve(); else reject(err) })
+      state.pool.dispatch({
+        path: upstreamPath(request, route),
+        method: req.method as 'GET',
+        headers,
+        body,
+        headersTimeout: route.config.timeout,
+        bodyTimeout: 0 // streams and SSE may be quiet for long; the client decides
+      }, relay)
     })
   } catch (err) {
     if (body !== null && body !== req) req.resume() // drain what the client still sends
     throw upstreamError(err, upstream.name, route.config.timeout, settings.bodyLimit)
   }
-  const out = clientResponseHeaders(res.headers, route.responseHeaders)
-  out['x-request-id'] = request.id
-  const count = settings.accessLog && out['content-length'] === undefined ? request : null
-  onPipe(reply, res.body, count)
-  return reply.code(res.statusCode).headers(out).send(res.body)
-}
-
-/**
- * Once Fastify starts piping the upstream body to the client:
- * - Node sends a streamed response's headers with its first body chunk. When the
- *   upstream has sent headers but no body yet (SSE, long polls, slow streams), the
- *   client must see them now, as nginx does; when body bytes are waiting, they go together.
- * - For the access log, a chunked body is counted as it passes. Counting starts at the
- *   pipe, not before: a 'data' listener would set the stream flowing before anyone reads.
- */
-function onPipe (reply: FastifyReply, body: Readable, countFor: FastifyRequest | null): void {
-  reply.raw.once('pipe', () => {
-    if (!reply.raw.headersSent && body.readableLength === 0) reply.raw.flushHeaders()
-    if (countFor === null) return
-    const ctx = countFor.turnpike
-    ctx.streamedBytes = 0
-    body.on('data', (chunk: Buffer) => { (ctx.streamedBytes as number) += chunk.length })
-  })
 }
