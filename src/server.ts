@@ -2,6 +2,7 @@
 // config watcher, and the current config generation. A reload builds the next
 // generation to one side and swaps one reference; a shutdown drains (SPEC §3).
 import { createHash } from 'node:crypto'
+import { EventEmitter } from 'node:events'
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
 import type { Server } from 'node:http'
 import type { Logger } from 'pino'
@@ -45,7 +46,8 @@ function restartOnly (a: GatewayConfig, b: GatewayConfig): string[] {
 
 const digest = (text: string): string => createHash('sha256').update(text).digest('hex')
 
-export class Gateway {
+/** Emits 'reload' with each ReloadResult of success or failure (for tests and dashboards). */
+export class Gateway extends EventEmitter {
   readonly startedAt = new Date()
   readonly registry = new TargetRegistry()
   private current!: Generation
@@ -63,7 +65,9 @@ export class Gateway {
   private lastDigest = ''
   lastReload: ReloadResult | null = null
 
-  constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger) {}
+  constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger) {
+    super()
+  }
 
   get generation (): Generation { return this.current }
   get isReady (): boolean { return this.ready && !this.draining }
@@ -134,6 +138,7 @@ export class Gateway {
       configReloadsTotal.labels('failure').inc()
       this.logger.error({ reason, file: this.file, problems: err instanceof ConfigError ? err.problems : undefined }, `config reload rejected, keeping generation ${this.current.id}:\n${error}`)
       this.lastReload = { result: 'failure', at, generation: this.current.id, error }
+      this.emit('reload', this.lastReload)
       return this.lastReload
     }
     const textDigest = digest(loaded.text)
@@ -145,6 +150,7 @@ export class Gateway {
       configReloadsTotal.labels('failure').inc()
       this.logger.error({ err, reason }, 'config reload failed while building the new generation')
       this.lastReload = { result: 'failure', at, generation: this.current.id, error: String(err) }
+      this.emit('reload', this.lastReload)
       return this.lastReload
     }
     const previous = this.current
@@ -158,6 +164,7 @@ export class Gateway {
     configReloadsTotal.labels('success').inc()
     this.lastReload = { result: 'success', at, generation: next.id, ...(restartRequired.length > 0 ? { restartRequired } : {}) }
     this.logger.info({ reason, generation: next.id, routes: loaded.config.routes.length }, 'config reloaded')
+    this.emit('reload', this.lastReload)
     return this.lastReload
   }
 
