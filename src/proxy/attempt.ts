@@ -19,7 +19,7 @@ export interface ForwardSettings {
 
 /** A target for this request; a 503 with Retry-After when the upstream has none. */
 export function pickTarget (request: FastifyRequest, reply: FastifyReply, upstream: Upstream): Target {
-  const target = upstream.balancer.pick({ clientIp: clientIpOf(request) })
+  const target = upstream.balancer.pick({ clientIp: clientIpOf(request), hashKey: undefined })
   if (target === undefined) {
     reply.header('retry-after', '5')
     throw new NoHealthyTargetError(upstream.name)

@@ -11,6 +11,7 @@ import { headersFor, pickTarget, upstreamPath, type ForwardSettings } from './at
 import { ResponseRelay } from './response-relay.js'
 import { requestBody } from './request-body.js'
 import { upstreamError } from './upstream-errors.js'
+import { reportOutcome } from '../upstream/outcome.js'
 
 export async function forward (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
   upstream: Upstream, settings: ForwardSettings): Promise<void> {
@@ -26,6 +27,7 @@ export async function forward (request: FastifyRequest, reply: FastifyReply, rou
     state.activeRequests--
     if (!res.writableFinished) relay?.clientGone()
   })
+  const sentAt = performance.now()
   try {
     await new Promise<void>((resolve, reject) => {
       relay = new ResponseRelay(request, reply, route.responseHeaders, settings.draining,
@@ -41,6 +43,13 @@ export async function forward (request: FastifyRequest, reply: FastifyReply, rou
     })
   } catch (err) {
     if (body !== null && body !== req) req.resume() // drain what the client still sends
-    throw upstreamError(err, upstream.name, route.config.timeout, settings.bodyLimit)
+    const mapped = upstreamError(err, upstream.name, route.config.timeout, settings.bodyLimit)
+    // A body over the limit is the client's fault, not the target's.
+    if ((mapped as { statusCode?: number }).statusCode !== 413) {
+      reportOutcome(upstream, target, { ok: false, status: 0, latencyMs: performance.now() - sentAt })
+    }
+    throw mapped
   }
+  const status = res.statusCode
+  reportOutcome(upstream, target, { ok: status < 500, status, latencyMs: performance.now() - sentAt })
 }

@@ -28,7 +28,7 @@ export class TargetRegistry {
         connect: { timeout: pool.connectTimeout },
         pipelining: 1
       })
-      entry = { state: { upstream, origin, pool: dispatcher, activeRequests: 0 }, refs: 0 }
+      entry = { state: { upstream, origin, pool: dispatcher, activeRequests: 0, available: true }, refs: 0 }
       this.entries.set(key, entry)
     }
     entry.refs++

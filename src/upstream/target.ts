@@ -11,6 +11,12 @@ export interface TargetState {
   readonly pool: Dispatcher
   /** Requests to this target that have not finished yet. */
   activeRequests: number
+  /**
+   * False while the target is out of rotation: active health checks say unhealthy,
+   * outlier detection ejected it, or (later) its circuit breaker is open. Kept current
+   * by whoever owns that state, so a balancer reads one boolean per candidate.
+   */
+  available: boolean
 }
 
 /** One generation's view of a target. */

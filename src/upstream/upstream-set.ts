@@ -29,7 +29,7 @@ export class UpstreamSet {
           state: registry.acquire(name, url.origin, upstreamConfig.pool)
         })
       })
-      const balancer = balancerFor(upstreamConfig.balancer)(targets)
+      const balancer = balancerFor(upstreamConfig.balancer)(targets, { random: Math.random, now: () => performance.now() })
       this.upstreams.set(name, Object.freeze({ name, config: upstreamConfig, targets: Object.freeze(targets), balancer }))
     }
   }

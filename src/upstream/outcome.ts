@@ -1,0 +1,18 @@
+// What one attempt at a target came to, reported once per attempt by the forwarding
+// code. Everything that learns from real traffic listens here: the balancer's latency
+// feedback (p2c-ewma) and, next, passive outlier detection and circuit breakers.
+import type { Target } from './target.js'
+import type { Upstream } from './upstream-set.js'
+
+export interface Outcome {
+  /** The upstream answered with a status below 500 (a 4xx is the client's problem). */
+  readonly ok: boolean
+  /** The status, or 0 when no response came (refused, reset, timed out). */
+  readonly status: number
+  /** From sending the request to the response headers (or the failure). */
+  readonly latencyMs: number
+}
+
+export function reportOutcome (upstream: Upstream, target: Target, outcome: Outcome): void {
+  upstream.balancer.observe?.(target, outcome.latencyMs, outcome.ok)
+}
