@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { redactConfig } from '../src/config/redact.js'
 import type { GatewayConfig } from '../src/config/schema.js'
 import { AdminForbiddenError } from '../src/errors.js'
+import { healthOf } from '../src/upstream/health/target-health.js'
 import type { Upstream } from '../src/upstream/upstream-set.js'
 import { COMMIT, VERSION } from '../src/version.js'
 
@@ -71,8 +72,8 @@ export async function adminRoutes (app: FastifyInstance, opts: { view: AdminView
         targets: upstream.targets.map((t) => ({
           url: t.url,
           weight: t.weight,
-          healthy: true, // health checks, ejection and breakers come with the resilience work
-          ejected: false,
+          healthy: healthOf(t.state)?.healthy ?? true,
+          ejected: healthOf(t.state)?.ejected ?? false,
           breaker: 'closed',
           activeRequests: t.state.activeRequests
         }))

@@ -60,3 +60,15 @@ export function observeRequest (route: string, method: string, status: number, s
   }
   c.inc()
 }
+
+export const upstreamTargetHealthy = once('turnpike_upstream_target_healthy', () => new Gauge({
+  name: 'turnpike_upstream_target_healthy',
+  help: '1 while a target passes its active health checks and is not ejected by outlier detection, else 0',
+  labelNames: ['upstream', 'target'] as const
+}))
+
+/** Sets a target's health gauge; undefined removes the series (the target is gone). */
+export function setTargetHealthy (upstream: string, target: string, healthy: boolean | undefined): void {
+  if (healthy === undefined) upstreamTargetHealthy.remove(upstream, target)
+  else upstreamTargetHealthy.labels(upstream, target).set(healthy ? 1 : 0)
+}

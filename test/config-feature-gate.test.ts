@@ -25,10 +25,6 @@ const CASES: Array<[string, string, string]> = [
   ['auth', `${BASE}auth: { jwt: { secret: s } }\n`, 'auth'],
   ['workers', `${BASE}server: { workers: 4 }\n`, 'server.workers'],
   ['workers auto', `${BASE}server: { workers: auto }\n`, 'server.workers'],
-  ['a balancer other than round-robin', withUpstream('balancer: least-connections'), 'upstreams.u.balancer'],
-  ['hashOn', withUpstream('hashOn: ip'), 'upstreams.u.hashOn'],
-  ['healthCheck', withUpstream('healthCheck: { path: /health }'), 'upstreams.u.healthCheck'],
-  ['outlierDetection', withUpstream('outlierDetection: { errorRate: 0.5, minRequests: 5, window: 10s, ejectFor: 10s }'), 'upstreams.u.outlierDetection'],
   ['circuitBreaker', withUpstream('circuitBreaker: { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeout: 5s }'), 'upstreams.u.circuitBreaker'],
   ['retry', withRoute('retry: { attempts: 2 }'), 'routes.0.retry'],
   ['rateLimit', withRoute('rateLimit: { max: 5, window: 1m }'), 'routes.0.rateLimit'],
@@ -56,4 +52,13 @@ test('the values that mean "off" are accepted', () => {
 test('the gate points at the key and hides problems inside the rejected section', () => {
   const problems = rejected(`${BASE}auth:\n  jwt: { clockSkew: soon, bogus: 1 }\n`)
   assert.deepEqual(problems.map((p) => [p.line, p.col, p.path]), [[6, 1, 'auth']])
+})
+
+test('every balancer and every form of hashOn is accepted', () => {
+  for (const balancer of ['round-robin', 'weighted-round-robin', 'least-connections', 'ip-hash', 'consistent-hash', 'random', 'p2c-ewma']) {
+    assert.deepEqual(rejected(withUpstream(`balancer: ${balancer}`)), [], balancer)
+  }
+  for (const hashOn of ['ip', 'header:x-user', 'cookie:session', 'claim:sub']) {
+    assert.deepEqual(rejected(withUpstream(`balancer: consistent-hash\n    hashOn: "${hashOn}"`)), [], hashOn)
+  }
 })

@@ -1,7 +1,9 @@
 // Cross-checks of `upstreams`: names the schema's Record type cannot all report, and
-// target URLs, which must be bare origins (the route decides the path).
+// target URLs, which must be bare origins (the route decides the path), and health
+// check status ranges that run backwards.
 import type { Issue } from './problem.js'
 import { entriesOf, isObject, itemsOf } from './guards.js'
+import { statusRangesProblem } from '../upstream/health/status-ranges.js'
 
 const NAME = /^[A-Za-z0-9_.-]+$/
 
@@ -10,6 +12,11 @@ export function upstreamIssues (upstreams: unknown): Issue[] {
   for (const [name, upstream] of entriesOf(upstreams)) {
     if (!NAME.test(name)) {
       issues.push({ path: ['upstreams', name], message: `bad name '${name}' (letters, digits, '_', '.' and '-' only)`, at: 'key' })
+    }
+    const check = isObject(upstream) ? upstream.healthCheck : undefined
+    if (isObject(check) && typeof check.expectStatus === 'string') {
+      const problem = statusRangesProblem(check.expectStatus)
+      if (problem !== undefined) issues.push({ path: ['upstreams', name, 'healthCheck', 'expectStatus'], message: problem })
     }
     const seen = new Set<string>()
     itemsOf(isObject(upstream) ? upstream.targets : undefined).forEach((target, j) => {

@@ -25,6 +25,9 @@ const strict = { additionalProperties: false } as const
 const Obj = <T extends Record<string, TSchema>>(props: T, options: { default?: object, description?: string } = {}) =>
   Type.Object(props, { ...strict, ...options })
 
+/** `200-399`, `200`, `200,204,300-399`: statuses 100-599. */
+export const STATUS_RANGES_PATTERN = '^[1-5][0-9]{2}(-[1-5][0-9]{2})?(,[1-5][0-9]{2}(-[1-5][0-9]{2})?)*$'
+
 const HttpUrl = Type.String({ pattern: '^https?://', description: 'http:// or https:// URL' })
 const HeaderName = Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' })
 // TRACE and CONNECT are never proxied (nginx refuses both): not offered here.
@@ -121,17 +124,17 @@ export const UpstreamSchema = Obj({
   balancer: Literals(['round-robin', 'weighted-round-robin', 'least-connections', 'ip-hash', 'consistent-hash', 'random', 'p2c-ewma'], { default: 'round-robin' }),
   hashOn: Type.Optional(Type.String({ pattern: '^(ip|header:.+|cookie:.+|claim:.+)$' })),
   healthCheck: Type.Optional(Obj({
-    type: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('tcp')])),
-    path: Type.Optional(Type.String()),
-    interval: Type.Optional(Duration()),
-    timeout: Type.Optional(Duration()),
-    healthyThreshold: Type.Optional(Type.Integer({ minimum: 1 })),
-    unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1 })),
-    expectStatus: Type.Optional(Type.String())
+    type: Literals(['http', 'tcp'], { default: 'http', description: 'http: GET path and check the status; tcp: connect only' }),
+    path: Type.String({ pattern: '^/', default: '/health' }),
+    interval: Duration({ default: '5s', description: 'pause between the end of one check and the start of the next' }),
+    timeout: Duration({ default: '2s' }),
+    healthyThreshold: Type.Integer({ minimum: 1, default: 2, description: 'consecutive passes that bring an unhealthy target back' }),
+    unhealthyThreshold: Type.Integer({ minimum: 1, default: 3, description: 'consecutive failures that take a target out' }),
+    expectStatus: Type.String({ pattern: STATUS_RANGES_PATTERN, default: '200-399', description: 'a status or range, or a comma list of them: 200-399, 200,204' })
   })),
   outlierDetection: Type.Optional(Obj({
-    errorRate: Type.Number({ minimum: 0, maximum: 1 }),
-    minRequests: Type.Integer({ minimum: 1 }),
+    errorRate: Type.Number({ minimum: 0, maximum: 1, description: 'share of failed attempts (5xx or no response) that ejects a target' }),
+    minRequests: Type.Integer({ minimum: 1, description: 'attempts in the window before the rate counts' }),
     window: Duration(),
     ejectFor: Duration()
   })),

@@ -3,6 +3,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { NoHealthyTargetError } from '../errors.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
+import { usesHashKey } from '../upstream/balancers/index.js'
+import { hashKeyOf } from '../upstream/hash-key.js'
 import type { Target } from '../upstream/target.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { plainAddress, upstreamRequestHeaders, type OutgoingHeaders } from './headers.js'
@@ -19,7 +21,9 @@ export interface ForwardSettings {
 
 /** A target for this request; a 503 with Retry-After when the upstream has none. */
 export function pickTarget (request: FastifyRequest, reply: FastifyReply, upstream: Upstream): Target {
-  const target = upstream.balancer.pick({ clientIp: clientIpOf(request), hashKey: undefined })
+  const { balancer, hashOn } = upstream.config
+  const hashKey = usesHashKey(balancer) ? hashKeyOf(request, hashOn) : undefined
+  const target = upstream.balancer.pick({ clientIp: clientIpOf(request), hashKey })
   if (target === undefined) {
     reply.header('retry-after', '5')
     throw new NoHealthyTargetError(upstream.name)

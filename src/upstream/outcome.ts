@@ -1,6 +1,7 @@
 // What one attempt at a target came to, reported once per attempt by the forwarding
 // code. Everything that learns from real traffic listens here: the balancer's latency
-// feedback (p2c-ewma) and, next, passive outlier detection and circuit breakers.
+// feedback (p2c-ewma), passive outlier detection and, next, circuit breakers.
+import { healthOf } from './health/target-health.js'
 import type { Target } from './target.js'
 import type { Upstream } from './upstream-set.js'
 
@@ -15,4 +16,5 @@ export interface Outcome {
 
 export function reportOutcome (upstream: Upstream, target: Target, outcome: Outcome): void {
   upstream.balancer.observe?.(target, outcome.latencyMs, outcome.ok)
+  healthOf(target.state)?.onOutcome?.(outcome.ok)
 }

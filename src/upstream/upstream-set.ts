@@ -4,6 +4,7 @@
 import type { GatewayConfig, UpstreamConfig } from '../config/schema.js'
 import type { Balancer } from './balancer.js'
 import { balancerFor } from './balancers/index.js'
+import { failOpen } from './health/fail-open.js'
 import type { TargetRegistry } from './registry.js'
 import type { Target } from './target.js'
 
@@ -26,10 +27,11 @@ export class UpstreamSet {
           origin: url.origin,
           host: url.host,
           weight: t.weight,
-          state: registry.acquire(name, url.origin, upstreamConfig.pool)
+          state: registry.acquire(name, url.origin, upstreamConfig)
         })
       })
-      const balancer = balancerFor(upstreamConfig.balancer)(targets, { random: Math.random, now: () => performance.now() })
+      const chosen = balancerFor(upstreamConfig.balancer)(targets, { random: Math.random, now: () => performance.now() })
+      const balancer = upstreamConfig.onNoHealthyTarget === 'any' ? failOpen(chosen, targets) : chosen
       this.upstreams.set(name, Object.freeze({ name, config: upstreamConfig, targets: Object.freeze(targets), balancer }))
     }
   }
@@ -45,7 +47,7 @@ export class UpstreamSet {
   /** Gives the targets back to the registry; call once, when no request uses this set. */
   dispose (): void {
     for (const upstream of this.upstreams.values()) {
-      for (const target of upstream.targets) this.registry.release(upstream.name, target.origin, upstream.config.pool)
+      for (const target of upstream.targets) this.registry.release(upstream.name, target.origin, upstream.config)
     }
     this.upstreams.clear()
   }

@@ -1,0 +1,101 @@
+// Target health keyed by identity (upstream name + origin), so a reload that keeps a
+// target keeps its verdict, its ejection and its checker. Each generation that lists
+// the target acquires it with its upstream's health policy; the policy of the newest
+// generation still holding the target is the one in force. A changed healthCheck
+// restarts the checker but keeps the current verdict (the new checker then moves it by
+// its own thresholds); a removed healthCheck puts the target back in, a removed
+// outlierDetection ends an ejection. The last release stops everything.
+import { ActiveChecker } from './active-checker.js'
+import { OutlierDetector } from './outlier-detector.js'
+import { TargetHealth } from './target-health.js'
+import type { HealthPolicy } from './types.js'
+
+interface Holder { readonly key: string, readonly policy: HealthPolicy, refs: number }
+
+interface Entry {
+  readonly health: TargetHealth
+  /** Policies of the generations holding the target, oldest first. */
+  readonly holders: Holder[]
+  checker?: { key: string, checker: ActiveChecker }
+  detector?: { key: string, detector: OutlierDetector }
+}
+
+export class HealthRegistry {
+  private readonly entries = new Map<string, Entry>()
+
+  acquire (upstream: string, origin: string, policy: HealthPolicy): TargetHealth {
+    const key = `${upstream}\u0000${origin}`
+    let entry = this.entries.get(key)
+    if (entry === undefined) {
+      entry = { health: new TargetHealth(upstream, origin), holders: [] }
+      this.entries.set(key, entry)
+    }
+    const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection])
+    const index = entry.holders.findIndex((h) => h.key === policyKey)
+    const holder = index === -1 ? { key: policyKey, policy, refs: 0 } : entry.holders.splice(index, 1)[0]!
+    holder.refs++
+    entry.holders.push(holder)
+    apply(entry)
+    return entry.health
+  }
+
+  release (upstream: string, origin: string, policy: HealthPolicy): void {
+    const key = `${upstream}\u0000${origin}`
+    const entry = this.entries.get(key)
+    if (entry === undefined) return
+    const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection])
+    const index = entry.holders.findIndex((h) => h.key === policyKey)
+    if (index === -1) return
+    if (--entry.holders[index]!.refs === 0) entry.holders.splice(index, 1)
+    if (entry.holders.length > 0) {
+      apply(entry)
+      return
+    }
+    this.entries.delete(key)
+    stop(entry)
+  }
+
+  /** The health of a live target, if any generation holds it. */
+  get (upstream: string, origin: string): TargetHealth | undefined {
+    return this.entries.get(`${upstream}\u0000${origin}`)?.health
+  }
+
+  closeAll (): void {
+    for (const entry of this.entries.values()) stop(entry)
+    this.entries.clear()
+  }
+}
+
+/** Brings the checker and detector in line with the newest policy. */
+function apply (entry: Entry): void {
+  const { health } = entry
+  const { healthCheck, outlierDetection } = entry.holders[entry.holders.length - 1]!.policy
+
+  const checkKey = JSON.stringify(healthCheck ?? null)
+  if (entry.checker?.key !== checkKey) {
+    entry.checker?.checker.stop()
+    entry.checker = undefined
+    if (healthCheck === undefined) health.setHealthy(true)
+    else entry.checker = { key: checkKey, checker: new ActiveChecker(health.origin, healthCheck, health).start() }
+  }
+
+  const detectKey = JSON.stringify(outlierDetection ?? null)
+  if (entry.detector?.key !== detectKey) {
+    entry.detector?.detector.stop()
+    entry.detector = undefined
+    health.onOutcome = undefined
+    health.setEjected(false)
+    if (outlierDetection !== undefined) {
+      const detector = new OutlierDetector(outlierDetection, health)
+      entry.detector = { key: detectKey, detector }
+      health.onOutcome = (ok) => { detector.record(ok) }
+    }
+  }
+}
+
+function stop (entry: Entry): void {
+  entry.checker?.checker.stop()
+  entry.detector?.detector.stop()
+  entry.health.onOutcome = undefined
+  entry.health.retire()
+}
