@@ -72,3 +72,23 @@ export function setTargetHealthy (upstream: string, target: string, healthy: boo
   if (healthy === undefined) upstreamTargetHealthy.remove(upstream, target)
   else upstreamTargetHealthy.labels(upstream, target).set(healthy ? 1 : 0)
 }
+
+export const upstreamRequestDuration = once('turnpike_upstream_request_duration_seconds', () => new Histogram({
+  name: 'turnpike_upstream_request_duration_seconds',
+  help: 'Time from sending an attempt to a target to its response headers (or failure), in seconds',
+  labelNames: ['upstream', 'target'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+}))
+
+const upstreamChildren = new Map<string, ReturnType<typeof upstreamRequestDuration.labels>>()
+
+/** Observes one attempt at a target (every retry counts on its own). */
+export function observeUpstream (upstream: string, target: string, seconds: number): void {
+  const key = upstream + ' ' + target
+  let child = upstreamChildren.get(key)
+  if (child === undefined) {
+    child = upstreamRequestDuration.labels(upstream, target)
+    upstreamChildren.set(key, child)
+  }
+  child.observe(seconds)
+}

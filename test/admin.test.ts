@@ -69,6 +69,7 @@ test('metrics expose the turnpike_ series with route labels, never raw URLs', as
   assert.match(m.text, /turnpike_requests_total\{route="\(none\)",method="GET",status="404"\}/)
   assert.match(m.text, /turnpike_request_duration_seconds_bucket\{le="[^"]+",route="app",method="GET"\}/)
   assert.match(m.text, /turnpike_active_connections \d+/)
+  assert.match(m.text, new RegExp(`turnpike_upstream_request_duration_seconds_count\\{upstream="app",target="${backend.url}"\\} [1-9]`))
   assert.match(m.text, /turnpike_config_reloads_total/)
   assert.match(m.text, /process_cpu_user_seconds_total/)
   assert.ok(!m.text.includes('/unrouted/'), 'no raw URL in any label')
