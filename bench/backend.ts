@@ -27,13 +27,24 @@ function main (): void {
   // Longer than the proxies' idle pools (nginx keepalive_timeout 60s, undici 60s):
   // a backend that closes first makes the proxy race a reused dead socket.
   server.keepAliveTimeout = 65_000
+  // The same answer on 127.0.0.2 and 127.0.0.3 (same port): three distinct loopback
+  // targets for multi-target variants, all of them this one cheap process.
+  const aliases = ['127.0.0.2', '127.0.0.3'].map(() => createServer(server.listeners('request')[0] as Parameters<typeof createServer>[0]))
   server.listen(Number(values.port), '127.0.0.1', () => {
     const address = server.address()
-    console.log(`listening ${typeof address === 'object' && address !== null ? address.port : 0}`)
+    const port = typeof address === 'object' && address !== null ? address.port : 0
+    let pending = aliases.length
+    aliases.forEach((alias, i) => {
+      alias.keepAliveTimeout = 65_000
+      alias.listen(port, `127.0.0.${i + 2}`, () => { if (--pending === 0) console.log(`listening ${port}`) })
+    })
   })
   process.once('SIGTERM', () => {
-    server.closeAllConnections()
-    server.close(() => process.exit(0))
+    for (const s of [server, ...aliases]) {
+      s.closeAllConnections()
+      s.close()
+    }
+    process.exit(0)
   })
 }
 

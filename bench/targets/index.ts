@@ -3,7 +3,7 @@
 import { bareTarget } from './bare.js'
 import { directTarget } from './direct.js'
 import { nginxTarget } from './nginx.js'
-import { singleRoute, turnpikeTarget } from './turnpike.js'
+import { singleRoute, threeTargetsWithHealth, turnpikeTarget } from './turnpike.js'
 import type { Target } from './types.js'
 
 export const TARGETS: readonly Target[] = [
@@ -12,6 +12,11 @@ export const TARGETS: readonly Target[] = [
     name: 'turnpike',
     about: 'Turnpike (dist CLI), one route /api with stripPrefix and a request header set, access log on, metrics on',
     config: singleRoute
+  }),
+  turnpikeTarget({
+    name: 'turnpike-3rr-hc',
+    about: 'Turnpike, same route over three targets, round-robin, active health checks every 1s',
+    config: threeTargetsWithHealth
   }),
   // A before/after comparison of a hot-path change in one interleaved run: build the
   // old code, copy dist/ to e.g. dist-baseline/, rebuild, and set TURNPIKE_BASELINE.

@@ -77,3 +77,14 @@ routes:
       request:
         set: { x-gateway: turnpike }
 `
+
+/** The same route over three targets (one backend on three loopback addresses), round-robin, health checks on. */
+export const threeTargetsWithHealth: TurnpikeConfig = async (ctx, ports) => {
+  const port = new URL(ctx.backendUrl).port
+  return (await singleRoute(ctx, ports)).replace(/ {4}targets:\n {6}- url: .*\n/, `    targets:
+      - url: http://127.0.0.1:${port}
+      - url: http://127.0.0.2:${port}
+      - url: http://127.0.0.3:${port}
+    healthCheck: { type: http, path: /health, interval: 1s, timeout: 500ms }
+`)
+}
