@@ -47,6 +47,12 @@ export async function adminRoutes (app: FastifyInstance, opts: { view: AdminView
 
   app.get('/readyz', async (_request, reply) => {
     if (!view.isReady) return await reply.code(503).send({ status: 'not ready' })
+    if (view.generation.config.admin.readyRequiresHealthyTarget) {
+      const down = view.generation.built.upstreams.all()
+        .filter((u) => !u.targets.some((t) => t.state.available))
+        .map((u) => u.name)
+      if (down.length > 0) return await reply.code(503).send({ status: 'no healthy target', upstreams: down })
+    }
     return { status: 'ready', generation: view.generation.id }
   })
 

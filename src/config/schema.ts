@@ -58,7 +58,11 @@ export const ServerSchema = Obj({
 export const AdminSchema = Obj({
   host: Type.String({ default: '127.0.0.1' }),
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 9090 }),
-  token: Type.String({ default: '', description: 'bearer token for mutating admin calls; empty disables them' })
+  token: Type.String({ default: '', description: 'bearer token for mutating admin calls; empty disables them' }),
+  readyRequiresHealthyTarget: Type.Boolean({
+    default: false,
+    description: 'when true, /readyz is 503 while any upstream has no target in rotation'
+  })
 }, { default: {} })
 
 export const LoggingSchema = Obj({
