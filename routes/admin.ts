@@ -80,7 +80,7 @@ export async function adminRoutes (app: FastifyInstance, opts: { view: AdminView
           weight: t.weight,
           healthy: healthOf(t.state)?.healthy ?? true,
           ejected: healthOf(t.state)?.ejected ?? false,
-          breaker: 'closed',
+          breaker: t.state.breaker?.state ?? 'closed',
           activeRequests: t.state.activeRequests
         }))
       }

@@ -92,3 +92,44 @@ export function observeUpstream (upstream: string, target: string, seconds: numb
   }
   child.observe(seconds)
 }
+
+export const circuitBreakerState = once('turnpike_circuit_breaker_state', () => new Gauge({
+  name: 'turnpike_circuit_breaker_state',
+  help: 'Circuit breaker state per target: 0 closed, 1 half-open, 2 open',
+  labelNames: ['upstream', 'target'] as const
+}))
+
+export const circuitBreakerTrips = once('turnpike_circuit_breaker_trips_total', () => new Counter({
+  name: 'turnpike_circuit_breaker_trips_total',
+  help: 'Times a target\'s circuit breaker opened (a failed half-open probe reopens it: one more trip)',
+  labelNames: ['upstream', 'target'] as const
+}))
+
+const BREAKER_VALUES = { closed: 0, 'half-open': 1, open: 2 } as const
+
+/** Sets a breaker's gauge (on state-change events, not per request); undefined removes it. */
+export function setBreakerState (upstream: string, target: string, state: keyof typeof BREAKER_VALUES | undefined): void {
+  if (state === undefined) circuitBreakerState.remove(upstream, target)
+  else circuitBreakerState.labels(upstream, target).set(BREAKER_VALUES[state])
+}
+
+export function countBreakerTrip (upstream: string, target: string): void {
+  circuitBreakerTrips.labels(upstream, target).inc()
+}
+
+export const retriesTotal = once('turnpike_retries_total', () => new Counter({
+  name: 'turnpike_retries_total',
+  help: 'Retried upstream attempts, by route',
+  labelNames: ['route'] as const
+}))
+
+const retryChildren = new Map<string, ReturnType<typeof retriesTotal.labels>>()
+
+export function countRetry (route: string): void {
+  let child = retryChildren.get(route)
+  if (child === undefined) {
+    child = retriesTotal.labels(route)
+    retryChildren.set(route, child)
+  }
+  child.inc()
+}

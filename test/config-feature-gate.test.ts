@@ -25,8 +25,6 @@ const CASES: Array<[string, string, string]> = [
   ['auth', `${BASE}auth: { jwt: { secret: s } }\n`, 'auth'],
   ['workers', `${BASE}server: { workers: 4 }\n`, 'server.workers'],
   ['workers auto', `${BASE}server: { workers: auto }\n`, 'server.workers'],
-  ['circuitBreaker', withUpstream('circuitBreaker: { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeout: 5s }'), 'upstreams.u.circuitBreaker'],
-  ['retry', withRoute('retry: { attempts: 2 }'), 'routes.0.retry'],
   ['rateLimit', withRoute('rateLimit: { max: 5, window: 1m }'), 'routes.0.rateLimit'],
   ['cache', withRoute('cache: { ttl: 60s }'), 'routes.0.cache'],
   ['compress', withRoute('compress: true'), 'routes.0.compress'],
@@ -52,6 +50,19 @@ test('the values that mean "off" are accepted', () => {
 test('the gate points at the key and hides problems inside the rejected section', () => {
   const problems = rejected(`${BASE}auth:\n  jwt: { clockSkew: soon, bogus: 1 }\n`)
   assert.deepEqual(problems.map((p) => [p.line, p.col, p.path]), [[6, 1, 'auth']])
+})
+
+test('circuitBreaker and retry are built: accepted, with defaults, and `on` is a closed list', () => {
+  const breaker = withUpstream('circuitBreaker: { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeout: 5s }')
+  assert.deepEqual(rejected(breaker), [])
+  const { config } = parseConfigText(withUpstream('circuitBreaker: {}').replace('upstream: u }', 'upstream: u, retry: { attempts: 2 } }'), 'gw.yaml', {})
+  assert.deepEqual(config.upstreams.u?.circuitBreaker, { errorThresholdPercentage: 50, volumeThreshold: 20, resetTimeout: 30000 })
+  assert.deepEqual(config.routes[0]?.retry, { attempts: 2, backoff: 100, maxBackoff: 2000, on: ['connect-failure', 502, 503, 504] })
+  assert.deepEqual(rejected(withRoute('retry: { attempts: 2, on: [timeout, reset, 500, connect-failure] }')), [])
+  const bad = rejected(withRoute('retry: { attempts: 2, on: [connect-failure, 404] }'))
+  assert.equal(bad.length, 1, JSON.stringify(bad))
+  assert.match(bad[0]!.path, /^routes\.0\.retry\.on/)
+  assert.equal(rejected(withRoute('retry: { attempts: 11 }')).length, 1)
 })
 
 test('every balancer and every form of hashOn is accepted', () => {

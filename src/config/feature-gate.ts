@@ -20,8 +20,6 @@ export const GATED: readonly GateRule[] = [
   { path: 'security' },
   { path: 'auth' },
   { path: 'server.workers', rejects: (v) => v !== 1, hint: 'only 1 worker' },
-  { path: 'upstreams.*.circuitBreaker' },
-  { path: 'routes.*.retry' },
   { path: 'routes.*.rateLimit' },
   { path: 'routes.*.cache' },
   { path: 'routes.*.compress', rejects: (v) => v === true },

@@ -31,6 +31,12 @@ export const STATUS_RANGES_PATTERN = '^[1-5][0-9]{2}(-[1-5][0-9]{2})?(,[1-5][0-9
 const HttpUrl = Type.String({ pattern: '^https?://', description: 'http:// or https:// URL' })
 const HeaderName = Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' })
 // TRACE and CONNECT are never proxied (nginx refuses both): not offered here.
+/** What `retry.on` may list: failures before any answer, and retryable statuses. */
+const RetryOn = Type.Union([
+  Type.Literal('connect-failure'), Type.Literal('timeout'), Type.Literal('reset'),
+  Type.Literal(500), Type.Literal(502), Type.Literal(503), Type.Literal(504)
+])
+
 const Method = Literals(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
 
 export const TimeoutsSchema = Obj({
@@ -143,10 +149,10 @@ export const UpstreamSchema = Obj({
     ejectFor: Duration()
   })),
   circuitBreaker: Type.Optional(Obj({
-    errorThresholdPercentage: Type.Number({ minimum: 1, maximum: 100 }),
-    volumeThreshold: Type.Integer({ minimum: 1 }),
-    resetTimeout: Duration()
-  })),
+    errorThresholdPercentage: Type.Number({ minimum: 1, maximum: 100, default: 50, description: 'opens when the failure rate in the rolling window is above this' }),
+    volumeThreshold: Type.Integer({ minimum: 1, default: 20, description: 'attempts in the window before it may open' }),
+    resetTimeout: Duration({ default: '30s', description: 'open → half-open (one probe)' })
+  }, { description: 'one opossum breaker per target; 5xx and no answer are failures, 4xx never' })),
   onNoHealthyTarget: Type.Union([Type.Literal('fail'), Type.Literal('any')], { default: 'fail' }),
   pool: Obj({
     connections: Type.Integer({ minimum: 1, default: 128 }),
@@ -175,10 +181,10 @@ export const RouteSchema = Obj({
   preserveHost: Type.Boolean({ default: false }),
   timeout: Duration({ default: '30s', description: 'upstream response-header timeout' }),
   retry: Type.Optional(Obj({
-    attempts: Type.Integer({ minimum: 0, maximum: 10 }),
-    backoff: Type.Optional(Duration()),
-    maxBackoff: Type.Optional(Duration()),
-    on: Type.Optional(Type.Array(Type.String()))
+    attempts: Type.Integer({ minimum: 0, maximum: 10, description: 'extra attempts after the first' }),
+    backoff: Duration({ default: '100ms', description: 'base of the exponential backoff (full jitter)' }),
+    maxBackoff: Duration({ default: '2s' }),
+    on: Type.Array(RetryOn, { default: ['connect-failure', 502, 503, 504], uniqueItems: true })
   })),
   auth: Literals(['none', 'jwt', 'apiKey', 'any'], { default: 'none' }),
   rateLimit: Type.Optional(RateLimitSchema),

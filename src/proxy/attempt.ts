@@ -1,7 +1,7 @@
 // What every forwarding attempt (plain HTTP or WebSocket) starts with: a target from
 // the balancer, and the upstream request headers for it.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { NoHealthyTargetError } from '../errors.js'
+import { CircuitOpenError, NoHealthyTargetError } from '../errors.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import { usesHashKey } from '../upstream/balancers/index.js'
 import { hashKeyOf } from '../upstream/hash-key.js'
@@ -24,12 +24,30 @@ export function pickTarget (request: FastifyRequest, reply: FastifyReply, upstre
   const { balancer, hashOn } = upstream.config
   const hashKey = usesHashKey(balancer) ? hashKeyOf(request, hashOn) : undefined
   const target = upstream.balancer.pick({ clientIp: clientIpOf(request), hashKey })
-  if (target === undefined) {
-    reply.header('retry-after', '5')
-    throw new NoHealthyTargetError(upstream.name)
-  }
+  if (target === undefined) throw noTarget(reply, upstream)
   request.turnpike.target = target
   return target
+}
+
+/**
+ * The 503 for an upstream with no target in rotation. When circuit breakers are among
+ * the reasons, Retry-After is the time until the earliest one lets a probe through.
+ */
+export function noTarget (reply: FastifyReply, upstream: Upstream): Error {
+  let wait = -1
+  const now = Date.now()
+  for (const target of upstream.targets) {
+    const breaker = target.state.breaker
+    if (breaker === undefined || breaker.state === 'closed') continue
+    const ms = breaker.msUntilHalfOpen(now)
+    if (wait === -1 || ms < wait) wait = ms
+  }
+  if (wait === -1) {
+    reply.header('retry-after', '5')
+    return new NoHealthyTargetError(upstream.name)
+  }
+  reply.header('retry-after', String(Math.max(1, Math.ceil(wait / 1000))))
+  return new CircuitOpenError(upstream.name)
 }
 
 export function headersFor (request: FastifyRequest, route: CompiledRoute, target: Target, trust: TrustFunction): OutgoingHeaders {

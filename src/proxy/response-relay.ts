@@ -13,10 +13,16 @@ import { clientResponseHeaders } from './headers.js'
 
 type Controller = Dispatcher.DispatchController
 
+/** An answer held back for a retry: never relayed, its body discarded. */
+export class HeldStatus extends Error {
+  constructor (readonly status: number) { super(`upstream answered ${status} (retrying)`) }
+}
+
 export class ResponseRelay implements Dispatcher.DispatchHandler {
   private controller: Controller | null = null
   private started = false
   private wroteBody = false
+  private held = false
   private readonly res: ServerResponse
   private readonly resume = (): void => { this.controller?.resume() }
 
@@ -25,7 +31,9 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     private readonly reply: FastifyReply,
     private readonly edit: HeaderEdit,
     private readonly closeConnection: () => boolean,
-    private readonly settle: (err?: Error) => void
+    private readonly settle: (err?: Error) => void,
+    /** Says, at response start, whether to hold an answer back for a retry. */
+    private readonly hold?: (statusCode: number) => boolean
   ) {
     this.res = reply.raw
   }
@@ -42,6 +50,13 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
 
   onResponseStart (_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return // 1xx informational (103 Early Hints): not relayed
+    if (this.hold !== undefined && this.hold(statusCode)) {
+      // Decided before a byte reaches the client; the connection goes with the body.
+      this.held = true
+      this.settle(new HeldStatus(statusCode))
+      this.controller?.abort(new HeldStatus(statusCode))
+      return
+    }
     const out = clientResponseHeaders(headers, this.edit)
     out['x-request-id'] = this.request.id
     if (this.closeConnection()) out.connection = 'close'
@@ -67,6 +82,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseData (controller: Controller, chunk: Buffer): void {
+    if (this.held) return
     const ctx = this.request.turnpike
     ctx.streamedBytes = (ctx.streamedBytes ?? 0) + chunk.length
     this.wroteBody = true
@@ -77,10 +93,12 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd (): void {
+    if (this.held) return
     this.res.end()
   }
 
   onResponseError (_controller: Controller, err: Error): void {
+    if (this.held) return
     if (!this.started) {
       this.settle(err) // nothing sent yet: Fastify answers with the mapped error
       return

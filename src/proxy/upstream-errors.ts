@@ -16,10 +16,15 @@ function rootCause (err: unknown): unknown {
   return e
 }
 
+/** The client's streamed body passed the limit (413, never the target's fault). */
+export function isBodyLimit (err: unknown): boolean {
+  return err instanceof BodyLimitExceeded || rootCause(err) instanceof BodyLimitExceeded
+}
+
 export function upstreamError (err: unknown, upstream: string, timeoutMs: number, bodyLimit: number): Error {
   const code = (err as { code?: string }).code
   if (code !== undefined && TIMEOUT_CODES.has(code)) return new GatewayTimeoutError(upstream, timeoutMs)
-  if (err instanceof BodyLimitExceeded || rootCause(err) instanceof BodyLimitExceeded) return new BodyTooLargeError(bodyLimit)
+  if (isBodyLimit(err)) return new BodyTooLargeError(bodyLimit)
   const reason = code ?? (err instanceof Error ? err.message : String(err))
   return new BadGatewayError(upstream, reason)
 }

@@ -2,6 +2,7 @@
 // out once per config generation (methods, the literal prefix, header edits, the
 // upstream path function) is worked out here, so a request only applies it.
 import type { RouteConfig } from '../config/schema.js'
+import { RetryPolicy } from '../upstream/retry.js'
 
 /** Methods a route without `match.methods` accepts. TRACE and CONNECT are never proxied. */
 export const DEFAULT_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
@@ -26,6 +27,8 @@ export interface CompiledRoute {
   readonly isLiteral: boolean
   readonly requestHeaders: HeaderEdit
   readonly responseHeaders: HeaderEdit
+  /** The route's retry policy; undefined when it does not retry (the plain hot path). */
+  readonly retry: RetryPolicy | undefined
   /** The path to send upstream for a normalized request path (query not included). */
   toUpstreamPath (path: string): string
 }
@@ -81,6 +84,7 @@ export function compileRoute (config: Readonly<RouteConfig>, index: number): Com
     isLiteral,
     requestHeaders: compileEdit(config.headers?.request),
     responseHeaders: compileEdit(config.headers?.response),
+    retry: config.retry === undefined || config.retry.attempts === 0 ? undefined : new RetryPolicy(config.retry),
     toUpstreamPath
   })
 }

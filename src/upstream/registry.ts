@@ -11,7 +11,7 @@ import type { TargetState } from './target.js'
 
 type PoolConfig = UpstreamConfig['pool']
 /** What of an upstream's config a target's long-lived state depends on. */
-export type TargetSettings = Pick<UpstreamConfig, 'pool' | 'healthCheck' | 'outlierDetection'>
+export type TargetSettings = Pick<UpstreamConfig, 'pool' | 'healthCheck' | 'outlierDetection' | 'circuitBreaker'>
 
 interface Entry { state: TargetState, refs: number, health: TargetHealth }
 
@@ -36,7 +36,7 @@ export class TargetRegistry {
         connect: { timeout: pool.connectTimeout },
         pipelining: 1
       })
-      entry = { state: { upstream, origin, pool: dispatcher, activeRequests: 0, available: true }, refs: 0, health }
+      entry = { state: { upstream, origin, pool: dispatcher, activeRequests: 0, available: true, breaker: undefined }, refs: 0, health }
       health.attach(entry.state)
       this.entries.set(key, entry)
     }

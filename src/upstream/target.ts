@@ -1,7 +1,8 @@
 // A target of an upstream. Two halves: the long-lived state that the registry keeps
-// across config reloads (connection pool, in-flight count; later health and breaker),
+// across config reloads (connection pool, in-flight count, health and breaker),
 // and the per-generation view the balancers see (URL, weight, that state).
 import type { Dispatcher } from 'undici'
+import type { TargetBreaker } from './breaker.js'
 
 /** Survives reloads for as long as some generation still lists this target. */
 export interface TargetState {
@@ -13,10 +14,12 @@ export interface TargetState {
   activeRequests: number
   /**
    * False while the target is out of rotation: active health checks say unhealthy,
-   * outlier detection ejected it, or (later) its circuit breaker is open. Kept current
+   * outlier detection ejected it, or its circuit breaker is open. Kept current
    * by whoever owns that state, so a balancer reads one boolean per candidate.
    */
   available: boolean
+  /** The target's circuit breaker while its upstream configures one (set by its health). */
+  breaker: TargetBreaker | undefined
 }
 
 /** One generation's view of a target. */

@@ -4,7 +4,11 @@
 // generation still holding the target is the one in force. A changed healthCheck
 // restarts the checker but keeps the current verdict (the new checker then moves it by
 // its own thresholds); a removed healthCheck puts the target back in, a removed
-// outlierDetection ends an ejection. The last release stops everything.
+// outlierDetection ends an ejection. Circuit breakers follow the same rule: an
+// unchanged circuitBreaker keeps its breaker (and its state) across reloads, a changed
+// one starts a new, closed breaker, a removed one puts the target back in. The last
+// release stops everything (opossum's timers included).
+import { TargetBreaker } from '../breaker.js'
 import { ActiveChecker } from './active-checker.js'
 import { OutlierDetector } from './outlier-detector.js'
 import { TargetHealth } from './target-health.js'
@@ -18,6 +22,7 @@ interface Entry {
   readonly holders: Holder[]
   checker?: { key: string, checker: ActiveChecker }
   detector?: { key: string, detector: OutlierDetector }
+  breaker?: { key: string, breaker: TargetBreaker }
 }
 
 export class HealthRegistry {
@@ -30,7 +35,7 @@ export class HealthRegistry {
       entry = { health: new TargetHealth(upstream, origin), holders: [] }
       this.entries.set(key, entry)
     }
-    const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection])
+    const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection, policy.circuitBreaker])
     const index = entry.holders.findIndex((h) => h.key === policyKey)
     const holder = index === -1 ? { key: policyKey, policy, refs: 0 } : entry.holders.splice(index, 1)[0]!
     holder.refs++
@@ -43,7 +48,7 @@ export class HealthRegistry {
     const key = `${upstream}\u0000${origin}`
     const entry = this.entries.get(key)
     if (entry === undefined) return
-    const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection])
+    const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection, policy.circuitBreaker])
     const index = entry.holders.findIndex((h) => h.key === policyKey)
     if (index === -1) return
     if (--entry.holders[index]!.refs === 0) entry.holders.splice(index, 1)
@@ -69,7 +74,7 @@ export class HealthRegistry {
 /** Brings the checker and detector in line with the newest policy. */
 function apply (entry: Entry): void {
   const { health } = entry
-  const { healthCheck, outlierDetection } = entry.holders[entry.holders.length - 1]!.policy
+  const { healthCheck, outlierDetection, circuitBreaker } = entry.holders[entry.holders.length - 1]!.policy
 
   const checkKey = JSON.stringify(healthCheck ?? null)
   if (entry.checker?.key !== checkKey) {
@@ -91,11 +96,25 @@ function apply (entry: Entry): void {
       health.onOutcome = (ok) => { detector.record(ok) }
     }
   }
+
+  const breakerKey = JSON.stringify(circuitBreaker ?? null)
+  if (entry.breaker?.key !== breakerKey) {
+    entry.breaker?.breaker.shutdown()
+    entry.breaker = undefined
+    health.setBreaker(undefined)
+    if (circuitBreaker !== undefined) {
+      const breaker = new TargetBreaker(health.upstream, health.origin, circuitBreaker, (out) => { health.setBreakerOpen(out) })
+      entry.breaker = { key: breakerKey, breaker }
+      health.setBreaker(breaker)
+    }
+  }
 }
 
 function stop (entry: Entry): void {
   entry.checker?.checker.stop()
   entry.detector?.detector.stop()
+  entry.breaker?.breaker.shutdown()
+  entry.health.setBreaker(undefined)
   entry.health.onOutcome = undefined
   entry.health.retire()
 }

@@ -1,9 +1,10 @@
 // The health of one target (upstream name + origin), kept across config reloads by the
 // HealthRegistry. Named flags, each owned by one mechanism, combine into the single
-// `available` boolean the balancers read; add a flag (the circuit breaker's) to
-// `inRotation` and nothing else changes. State changes are emitted as 'change'.
+// `available` boolean the balancers read: active checks, outlier ejection and the
+// circuit breaker. State changes are emitted as 'change'.
 import { EventEmitter } from 'node:events'
 import { setTargetHealthy } from '../../metrics.js'
+import type { TargetBreaker } from '../breaker.js'
 import type { TargetState } from '../target.js'
 
 export interface HealthSnapshot {
@@ -11,6 +12,8 @@ export interface HealthSnapshot {
   readonly healthy: boolean
   /** Out of rotation by passive outlier detection. */
   readonly ejected: boolean
+  /** Out of rotation by its circuit breaker (open, or half-open with its probe in flight). */
+  readonly breakerOpen: boolean
   /** Whether balancers may pick the target. */
   readonly available: boolean
 }
@@ -25,6 +28,8 @@ export function healthOf (state: TargetState): TargetHealth | undefined {
 export class TargetHealth extends EventEmitter<{ change: [HealthSnapshot] }> {
   private activeHealthy = true
   private ejectedNow = false
+  private breakerOut = false
+  private breakerNow: TargetBreaker | undefined
   private readonly states = new Set<TargetState>()
   /** Passive outlier detection's hook, set while the upstream has it configured. */
   onOutcome: ((ok: boolean) => void) | undefined
@@ -36,14 +41,17 @@ export class TargetHealth extends EventEmitter<{ change: [HealthSnapshot] }> {
 
   get healthy (): boolean { return this.activeHealthy }
   get ejected (): boolean { return this.ejectedNow }
+  get breakerOpen (): boolean { return this.breakerOut }
+  /** The circuit breaker, while the upstream configures one. */
+  get breaker (): TargetBreaker | undefined { return this.breakerNow }
 
   /** Every condition that takes a target out of rotation, by its owner. */
   get inRotation (): boolean {
-    return this.activeHealthy && !this.ejectedNow
+    return this.activeHealthy && !this.ejectedNow && !this.breakerOut
   }
 
   snapshot (): HealthSnapshot {
-    return { healthy: this.activeHealthy, ejected: this.ejectedNow, available: this.inRotation }
+    return { healthy: this.activeHealthy, ejected: this.ejectedNow, breakerOpen: this.breakerOut, available: this.inRotation }
   }
 
   setHealthy (healthy: boolean): void {
@@ -58,16 +66,31 @@ export class TargetHealth extends EventEmitter<{ change: [HealthSnapshot] }> {
     this.changed()
   }
 
+  setBreakerOpen (open: boolean): void {
+    if (this.breakerOut === open) return
+    this.breakerOut = open
+    this.changed()
+  }
+
+  /** Installs (or, with undefined, removes) the breaker every attached state uses. */
+  setBreaker (breaker: TargetBreaker | undefined): void {
+    this.breakerNow = breaker
+    for (const state of this.states) state.breaker = breaker
+    if (breaker === undefined) this.setBreakerOpen(false)
+  }
+
   /** A target state (one pool of this target) now follows this health. */
   attach (state: TargetState): void {
     this.states.add(state)
     byState.set(state, this)
     state.available = this.inRotation
+    state.breaker = this.breakerNow
   }
 
   detach (state: TargetState): void {
     this.states.delete(state)
     byState.delete(state)
+    state.breaker = undefined
   }
 
   /** The last generation let go of the target: drop its metric series. */

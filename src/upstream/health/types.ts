@@ -6,4 +6,4 @@ export type HealthCheckConfig = NonNullable<UpstreamConfig['healthCheck']>
 export type OutlierDetectionConfig = NonNullable<UpstreamConfig['outlierDetection']>
 
 /** What of an upstream's config the health of its targets depends on. */
-export type HealthPolicy = Pick<UpstreamConfig, 'healthCheck' | 'outlierDetection'>
+export type HealthPolicy = Pick<UpstreamConfig, 'healthCheck' | 'outlierDetection' | 'circuitBreaker'>

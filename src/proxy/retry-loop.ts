@@ -1,0 +1,92 @@
+// Forwarding for a route with `retry` (SPEC §2). The rules, and why:
+// - Only idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE), plus POST and PATCH
+//   when the client sent an Idempotency-Key: replaying anything else could do twice
+//   what the client asked for once.
+// - Never after a byte of the answer reached the client: the decision is taken at the
+//   upstream's response start, before the relay writes anything. A retryable status
+//   (502, 503, 504… as listed in `on`) is held back, its body discarded, and only the
+//   last attempt's answer is relayed. Once relaying has begun, a cut stays a cut.
+// - A request body is replayed only if it was buffered: one with a Content-Length of
+//   at most 64 KiB (MAX_REPLAY_BODY) is read whole before the first attempt. A chunked
+//   or larger body streams straight through and is never retried.
+// - Each retry goes to a target not tried yet when the balancer offers one.
+// - A per-upstream budget (retry.ts) bounds retries to ~20% of requests, so a failing
+//   upstream never sees its load multiplied. The budget is taken when the retry is
+//   decided, so a held answer is always followed by another attempt.
+// Every attempt reports its own outcome (breakers, outlier detection, balancers).
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { CompiledRoute } from '../routing/compiled-route.js'
+import { countRetry } from '../metrics.js'
+import { budgetOf, MAX_REPLAY_BODY, mayRetryMethod, type RetryPolicy } from '../upstream/retry.js'
+import type { Target } from '../upstream/target.js'
+import type { Upstream } from '../upstream/upstream-set.js'
+import { pickTarget, type ForwardSettings } from './attempt.js'
+import { attempt, clientError } from './forward.js'
+import { HeldStatus } from './response-relay.js'
+import { requestBody } from './request-body.js'
+
+export async function forwardWithRetries (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
+  upstream: Upstream, settings: ForwardSettings, policy: RetryPolicy): Promise<void> {
+  const req = request.raw
+  let target = pickTarget(request, reply, upstream)
+  let body: Readable | Buffer | null = requestBody(req, settings.bodyLimit)
+  let replayable = mayRetryMethod(req.method ?? 'GET', req.headers)
+  if (replayable && body !== null) {
+    if (body === req && Number(req.headers['content-length']) <= MAX_REPLAY_BODY) {
+      try {
+        body = await buffered(req)
+      } catch (err) {
+        throw clientError(request, err, null, upstream, route, settings)
+      }
+    } else {
+      replayable = false
+    }
+  }
+  const budget = budgetOf(upstream.name)
+  budget.request()
+  const res = reply.raw
+  let tried: Target[] | undefined
+  for (let retry = 1; ; retry++) {
+    const mayRetry = replayable && retry <= policy.attempts
+    const hold = mayRetry ? (status: number) => policy.retriesStatus(status) && budget.tryRetry() : undefined
+    let failure: unknown
+    try {
+      await attempt(request, reply, route, upstream, settings, target, body, hold)
+      return
+    } catch (err) {
+      const again = err instanceof HeldStatus || (mayRetry && policy.retriesError(err) && budget.tryRetry())
+      if (!again || res.destroyed) throw clientError(request, err, body, upstream, route, settings)
+      failure = err
+    }
+    countRetry(route.name)
+    ;(tried ??= []).push(target)
+    const wait = policy.delay(retry, Math.random)
+    if (wait > 0) await sleep(wait, undefined, { ref: false })
+    if (res.destroyed) throw clientError(request, failure, body, upstream, route, settings) // the client left meanwhile
+    target = pickUntried(request, reply, upstream, tried)
+  }
+}
+
+/** A target not tried yet if the balancer offers one within a few picks, else its last pick. */
+function pickUntried (request: FastifyRequest, reply: FastifyReply, upstream: Upstream, tried: readonly Target[]): Target {
+  let target = pickTarget(request, reply, upstream)
+  for (let i = 0; i < upstream.targets.length && tried.includes(target); i++) {
+    target = pickTarget(request, reply, upstream)
+  }
+  if (tried.includes(target)) {
+    const other = upstream.targets.find((t) => t.state.available && !tried.includes(t))
+    if (other !== undefined) {
+      request.turnpike.target = other
+      return other
+    }
+  }
+  return target
+}
+
+async function buffered (req: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk)
+  return Buffer.concat(chunks)
+}
