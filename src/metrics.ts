@@ -37,28 +37,31 @@ export const configReloadsTotal = once('turnpike_config_reloads_total', () => ne
 /** The label every request that matched no route shares (never a raw URL). */
 export const NO_ROUTE_LABEL = '(none)'
 
-type CounterChild = ReturnType<typeof requestsTotal.labels>
-type HistogramChild = ReturnType<typeof requestDuration.labels>
+/**
+ * Label children cached by their joined label values, so a hot-path observation is one
+ * Map lookup instead of prom-client hashing the labels every time.
+ */
+function childCache<C> (make: (a: string, b: string, c: string) => C): (a: string, b?: string, c?: string) => C {
+  const children = new Map<string, C>()
+  // Fixed arity, no rest array: this runs for every request.
+  return (a, b = '', c = '') => {
+    const key = a + '\u0000' + b + '\u0000' + c
+    let child = children.get(key)
+    if (child === undefined) {
+      child = make(a, b, c)
+      children.set(key, child)
+    }
+    return child
+  }
+}
 
-const counterChildren = new Map<string, CounterChild>()
-const histogramChildren = new Map<string, HistogramChild>()
+const requestDurationFor = childCache((route, method) => requestDuration.labels(route, method))
+const requestsTotalFor = childCache((route, method, status) => requestsTotal.labels(route, method, status))
 
 /** Counts one finished request; `seconds` is its duration. */
 export function observeRequest (route: string, method: string, status: number, seconds: number): void {
-  const hKey = route + ' ' + method
-  let h = histogramChildren.get(hKey)
-  if (h === undefined) {
-    h = requestDuration.labels(route, method)
-    histogramChildren.set(hKey, h)
-  }
-  h.observe(seconds)
-  const cKey = hKey + ' ' + status
-  let c = counterChildren.get(cKey)
-  if (c === undefined) {
-    c = requestsTotal.labels(route, method, String(status))
-    counterChildren.set(cKey, c)
-  }
-  c.inc()
+  requestDurationFor(route, method).observe(seconds)
+  requestsTotalFor(route, method, String(status)).inc()
 }
 
 export const upstreamTargetHealthy = once('turnpike_upstream_target_healthy', () => new Gauge({
@@ -80,17 +83,11 @@ export const upstreamRequestDuration = once('turnpike_upstream_request_duration_
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 }))
 
-const upstreamChildren = new Map<string, ReturnType<typeof upstreamRequestDuration.labels>>()
+const upstreamDurationFor = childCache((upstream, target) => upstreamRequestDuration.labels(upstream, target))
 
 /** Observes one attempt at a target (every retry counts on its own). */
 export function observeUpstream (upstream: string, target: string, seconds: number): void {
-  const key = upstream + ' ' + target
-  let child = upstreamChildren.get(key)
-  if (child === undefined) {
-    child = upstreamRequestDuration.labels(upstream, target)
-    upstreamChildren.set(key, child)
-  }
-  child.observe(seconds)
+  upstreamDurationFor(upstream, target).observe(seconds)
 }
 
 export const circuitBreakerState = once('turnpike_circuit_breaker_state', () => new Gauge({
@@ -123,13 +120,8 @@ export const retriesTotal = once('turnpike_retries_total', () => new Counter({
   labelNames: ['route'] as const
 }))
 
-const retryChildren = new Map<string, ReturnType<typeof retriesTotal.labels>>()
+const retriesFor = childCache((route) => retriesTotal.labels(route))
 
 export function countRetry (route: string): void {
-  let child = retryChildren.get(route)
-  if (child === undefined) {
-    child = retriesTotal.labels(route)
-    retryChildren.set(route, child)
-  }
-  child.inc()
+  retriesFor(route).inc()
 }
