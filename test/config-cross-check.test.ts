@@ -3,18 +3,13 @@ import assert from 'node:assert/strict'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { ConfigError, formatProblem, parseConfigText } from '../src/config/load.js'
+import { formatProblem } from '../src/config/load.js'
+import { configProblems } from './helpers/config.js'
 
 const UPSTREAMS = 'upstreams:\n  users:\n    targets: [{ url: "http://127.0.0.1:8000" }]\n'
 
 function lines (text: string, file = 'gw.yaml'): string[] {
-  try {
-    parseConfigText(text, file, {})
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map(formatProblem)
-    throw err
-  }
-  return []
+  return configProblems(text, file).map(formatProblem)
 }
 
 /** `gw.yaml:LINE:COL` of the first `needle` in `text`: where a problem must point. */

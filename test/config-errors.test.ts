@@ -1,15 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ConfigError, formatProblem, parseConfigText, type ConfigProblem } from '../src/config/load.js'
+import { configProblems } from './helpers/config.js'
 
 function problemsOf (text: string): ConfigProblem[] {
-  try {
-    parseConfigText(text, 'gw.yaml', {})
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems
-    throw err
-  }
-  assert.fail('expected a ConfigError')
+  const problems = configProblems(text)
+  if (problems.length === 0) assert.fail('expected a ConfigError')
+  return problems
 }
 
 const lines = (text: string): string[] => problemsOf(text).map(formatProblem)

@@ -1,19 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ConfigError, parseConfigText } from '../src/config/load.js'
+import { parseConfigText } from '../src/config/load.js'
+import { configProblems } from './helpers/config.js'
 import { NOT_SUPPORTED_YET } from '../src/config/feature-gate.js'
 
 const BASE = 'upstreams:\n  u:\n    targets: [{ url: "http://h" }]\nroutes:\n  - { name: r, match: { path: / }, upstream: u }\n'
 
-function rejected (text: string): Array<{ path: string, message: string, line: number, col: number }> {
-  try {
-    parseConfigText(text, 'gw.yaml', {})
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems
-    throw err
-  }
-  return []
-}
+const rejected = configProblems
 
 const withUpstream = (yaml: string) => BASE.replace('    targets:', `    ${yaml}\n    targets:`)
 const withRoute = (yaml: string) => BASE.replace('upstream: u }', `upstream: u, ${yaml} }`)

@@ -1,20 +1,13 @@
 // healthCheck defaults and expectStatus validation.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ConfigError, parseConfigText } from '../src/config/load.js'
+import { parseConfigText } from '../src/config/load.js'
+import { configProblems } from './helpers/config.js'
 
 const yaml = (healthCheck: string): string =>
   `upstreams:\n  u:\n    targets: [{ url: "http://h" }]\n    healthCheck: ${healthCheck}\nroutes:\n  - { name: r, match: { path: / }, upstream: u }\n`
 
-function problems (text: string): Array<{ path: string, message: string }> {
-  try {
-    parseConfigText(text, 'gw.yaml', {})
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems
-    throw err
-  }
-  return []
-}
+const problems = configProblems
 
 test('healthCheck: {} turns checks on with every default', () => {
   const { config } = parseConfigText(yaml('{}'), 'gw.yaml', {})
