@@ -32,8 +32,7 @@ export async function forward (request: FastifyRequest, reply: FastifyReply, rou
 /** What the client gets for the failure of the last attempt. */
 export function clientError (request: FastifyRequest, err: unknown, body: unknown, upstream: Upstream,
   route: CompiledRoute, settings: ForwardSettings): Error {
-  const req = request.raw
-  if (body !== null && body !== req && !Buffer.isBuffer(body)) req.resume() // drain what the client still sends
+  drainUnsent(request.raw, body)
   if (err instanceof Error && (err as { statusCode?: number }).statusCode === 503) return err // circuit open
   return upstreamError(err, upstream.name, route.config.timeout, settings.bodyLimit)
 }
@@ -83,7 +82,7 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
       res.off('close', onClose)
       state.activeRequests--
       if (isBreakerOpen(err)) {
-        if (mapError && body !== null && body !== req && !Buffer.isBuffer(body)) req.resume()
+        if (mapError) drainUnsent(req, body)
         throw noTarget(reply, upstream) // refused before sending
       }
       const latencyMs = performance.now() - sentAt
@@ -97,6 +96,11 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
     }
   }
   reportOutcome(upstream, target, { ok: status < 500, status, latencyMs: performance.now() - sentAt })
+}
+
+/** A streamed request body that will not be sent: read what the client still sends, so its connection stays usable. */
+function drainUnsent (req: FastifyRequest['raw'], body: unknown): void {
+  if (body !== null && body !== req && !Buffer.isBuffer(body)) req.resume()
 }
 
 function isClientFault (err: unknown): boolean {
