@@ -19,6 +19,9 @@ import { DEFAULT_METHODS } from './routing/compiled-route.js'
 import { RouteTable } from './routing/route-table.js'
 import type { TargetRegistry } from './upstream/registry.js'
 import { UpstreamSet } from './upstream/upstream-set.js'
+import type { EdgeState } from './edge/state.js'
+import { registerPolicies, type PolicyOptions } from './policies.js'
+import securityHeaders from '../plugins/security-headers.js'
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
 
@@ -33,6 +36,7 @@ export interface AppOptions {
   readonly registry: TargetRegistry
   readonly logger: Logger
   readonly lifecycle: Lifecycle
+  readonly edge: EdgeState
 }
 
 export interface GenerationApp {
@@ -66,13 +70,19 @@ function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyRe
 }
 
 export async function buildApp (options: AppOptions): Promise<GenerationApp> {
-  const { config, registry, logger, lifecycle } = options
+  const { config, registry, logger, lifecycle, edge } = options
   const server = config.server
   const trust = compileTrust(server.trustProxy)
   const table = new RouteTable(config.routes)
   const upstreams = new UpstreamSet(config, registry)
   const accessLog = config.logging.accessLog
-  const settings: ForwardSettings = { bodyLimit: server.bodyLimit, trust, accessLog, draining: () => lifecycle.draining }
+  const settings: ForwardSettings = {
+    bodyLimit: server.bodyLimit,
+    trust,
+    accessLog,
+    draining: () => lifecycle.draining,
+    identityHeader: config.auth?.identityHeader?.toLowerCase()
+  }
   let handle: GenerationApp['handle'] | undefined
 
   const app = Fastify({
@@ -104,6 +114,10 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   app.addContentTypeParser('*', (_request, _payload, done) => { done(null) })
   app.setErrorHandler(errorBody)
 
+  const policyOptions: PolicyOptions = { config, edge, table, logger }
+  // First, so that every answer carries them, the gateway's own errors included.
+  await app.register(securityHeaders, policyOptions)
+
   // Hooks on the hot path are callback-style: an async hook costs a promise per request.
   app.addHook('onRequest', (request, reply, done) => {
     done(routeRequest(request, reply))
@@ -122,7 +136,10 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
       target: null,
       startedAt: process.hrtime.bigint(),
       clientIp: null,
-      streamedBytes: null
+      streamedBytes: null,
+      exempt: false,
+      identity: null,
+      claims: null
     }
     reply.header('x-request-id', request.id)
     if (verdict.error !== null) return verdict.error
@@ -162,7 +179,8 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
       status,
       durationMs: Math.round(seconds * 1e6) / 1e3,
       bytes: ctx.streamedBytes ?? 0,
-      clientIp: clientIpOf(request)
+      clientIp: clientIpOf(request),
+      user: ctx.identity?.id
     }, 'access')
   }
   const recordTunnel = (request: FastifyRequest): void => {
@@ -183,19 +201,23 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     done()
   })
 
-  app.route({
-    method: [...DEFAULT_METHODS],
-    url: '*',
-    handler: async (request, reply) => {
-      const { route, upstream } = request.turnpike
-      if (route === null || upstream === null) throw new NoRouteError(request.method, request.turnpike.path)
-      if (route.config.websocket && isUpgrade(request)) {
-        const answered = await tunnel(request, reply, route, upstream, settings)
-        if (answered === undefined) recordTunnel(request) // the 101 went out: the tunnel is the response
-        return answered
+  // The proxy route lives in its own scope with the policies' hooks (src/policies.ts).
+  await app.register(async function proxy (scope) {
+    await registerPolicies(scope, policyOptions)
+    scope.route({
+      method: [...DEFAULT_METHODS],
+      url: '*',
+      handler: async (request, reply) => {
+        const { route, upstream } = request.turnpike
+        if (route === null || upstream === null) throw new NoRouteError(request.method, request.turnpike.path)
+        if (route.config.websocket && isUpgrade(request)) {
+          const answered = await tunnel(request, reply, route, upstream, settings)
+          if (answered === undefined) recordTunnel(request) // the 101 went out: the tunnel is the response
+          return answered
+        }
+        return await forward(request, reply, route, upstream, settings)
       }
-      return await forward(request, reply, route, upstream, settings)
-    }
+    })
   })
   // Methods outside the catch-all (TRACE, PROPFIND, …) reach here after the hooks,
   // which have already answered 404 or 405.

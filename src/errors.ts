@@ -16,6 +16,10 @@ export const CircuitOpenError = createError('TURNPIKE_CIRCUIT_OPEN', 'Every circ
 export const ShuttingDownError = createError('TURNPIKE_SHUTTING_DOWN', 'The gateway is shutting down', 503)
 export const GatewayTimeoutError = createError('TURNPIKE_GATEWAY_TIMEOUT', 'Upstream %s did not answer within %sms', 504)
 export const AdminForbiddenError = createError('TURNPIKE_ADMIN_FORBIDDEN', '%s', 403)
+export const IpDeniedError = createError('TURNPIKE_IP_DENIED', 'Requests from this address are not allowed', 403)
+export const DdosBlockedError = createError('TURNPIKE_DDOS_BLOCKED', 'Too many requests from this address: blocked for %s s', 429)
+export const RateLimitedError = createError('TURNPIKE_RATE_LIMITED', 'Rate limit exceeded: retry in %s s', 429)
+export const UnauthorizedError = createError('TURNPIKE_UNAUTHORIZED', '%s', 401)
 
 /** The codes above, for the test that locks them. */
 export const ERROR_CODES = {
@@ -31,5 +35,9 @@ export const ERROR_CODES = {
   TURNPIKE_CIRCUIT_OPEN: 503,
   TURNPIKE_SHUTTING_DOWN: 503,
   TURNPIKE_GATEWAY_TIMEOUT: 504,
-  TURNPIKE_ADMIN_FORBIDDEN: 403
+  TURNPIKE_ADMIN_FORBIDDEN: 403,
+  TURNPIKE_IP_DENIED: 403,
+  TURNPIKE_DDOS_BLOCKED: 429,
+  TURNPIKE_RATE_LIMITED: 429,
+  TURNPIKE_UNAUTHORIZED: 401
 } as const

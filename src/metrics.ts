@@ -125,3 +125,46 @@ const retriesFor = childCache((route) => retriesTotal.labels(route))
 export function countRetry (route: string): void {
   retriesFor(route).inc()
 }
+
+export const rateLimitedTotal = once('turnpike_rate_limited_total', () => new Counter({
+  name: 'turnpike_rate_limited_total',
+  help: 'Requests refused with 429 by a rate limit, by route',
+  labelNames: ['route'] as const
+}))
+
+const rateLimitedFor = childCache((route) => rateLimitedTotal.labels(route))
+
+export function countRateLimited (route: string): void {
+  rateLimitedFor(route).inc()
+}
+
+export const blockedIpsTotal = once('turnpike_blocked_ips_total', () => new Counter({
+  name: 'turnpike_blocked_ips_total',
+  help: 'Requests refused by IP rules or DDoS blocking: deny (on the deny list), allow (not on a non-empty allow list), ddos',
+  labelNames: ['reason'] as const
+}))
+
+export function countBlockedIp (reason: 'deny' | 'allow' | 'ddos'): void {
+  blockedIpsTotal.labels(reason).inc()
+}
+
+export const cacheRequestsTotal = once('turnpike_cache_requests_total', () => new Counter({
+  name: 'turnpike_cache_requests_total',
+  help: 'Requests on cached routes by result: hit, miss, bypass',
+  labelNames: ['route', 'result'] as const
+}))
+
+const cacheRequestsFor = childCache((route, result) => cacheRequestsTotal.labels(route, result))
+
+export function countCacheRequest (route: string, result: 'hit' | 'miss' | 'bypass'): void {
+  cacheRequestsFor(route, result).inc()
+}
+
+export const redisErrorsTotal = once('turnpike_redis_errors_total', () => new Counter({
+  name: 'turnpike_redis_errors_total',
+  help: 'Failed Redis calls (the gateway fell back to in-process state or served uncached)'
+}))
+
+export function countRedisError (): void {
+  redisErrorsTotal.inc()
+}

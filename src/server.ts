@@ -16,6 +16,7 @@ import { applyTimeouts, createListener } from './listener.js'
 import { activeConnections, configReloadsTotal } from './metrics.js'
 import { UPGRADE_HEAD } from './proxy/websocket.js'
 import { TargetRegistry } from './upstream/registry.js'
+import { EdgeState } from './edge/state.js'
 
 export interface ReloadResult {
   readonly result: 'success' | 'failure' | 'unchanged'
@@ -50,6 +51,8 @@ const digest = (text: string): string => createHash('sha256').update(text).diges
 export class Gateway extends EventEmitter {
   readonly startedAt = new Date()
   readonly registry = new TargetRegistry()
+  /** Redis and the policies' state that outlives a generation (rate-limit counters, IP rules, cache). */
+  readonly edge: EdgeState
   private current!: Generation
   /** Generations with requests still inside (the current one and retired ones). */
   private readonly live = new Set<Generation>()
@@ -67,6 +70,7 @@ export class Gateway extends EventEmitter {
 
   constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger) {
     super()
+    this.edge = new EdgeState(logger)
   }
 
   get generation (): Generation { return this.current }
@@ -77,6 +81,7 @@ export class Gateway extends EventEmitter {
   async start (options: { watch?: boolean } = {}): Promise<void> {
     const config = this.initial.config
     this.current = await this.build(this.initial)
+    this.edge.sweep()
     this.lastDigest = digest(this.initial.text)
     this.listener = createListener(config.server)
     this.listener.on('connection', (socket: Socket) => this.track(socket))
@@ -112,7 +117,14 @@ export class Gateway extends EventEmitter {
   }
 
   private async build (loaded: LoadedConfig): Promise<Generation> {
-    const built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this })
+    this.edge.configure(loaded.config)
+    let built: Awaited<ReturnType<typeof buildApp>>
+    try {
+      built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this, edge: this.edge })
+    } catch (err) {
+      this.edge.rollback()
+      throw err
+    }
     for (const s of built.table.shadowed) {
       this.logger.warn({ route: s.route, method: s.method, pattern: s.pattern, by: s.by }, 'route is shadowed by an earlier one')
     }
@@ -157,6 +169,7 @@ export class Gateway extends EventEmitter {
     this.current = next // the swap: new requests from here on see the new config
     this.lastDigest = textDigest
     previous.retire()
+    this.edge.sweep()
     applyTimeouts(this.listener, loaded.config.server)
     this.logger.level = loaded.config.logging.level
     const restartRequired = restartOnly(this.initial.config, loaded.config)
@@ -196,6 +209,7 @@ export class Gateway extends EventEmitter {
     await this.admin.close()
     await Promise.all([...this.live].map(async (g) => await g.dispose()))
     await this.registry.closeAll()
+    await this.edge.close()
     this.logger.info({ signal }, 'turnpike stopped')
     await new Promise<void>((resolve) => { this.logger.flush(() => { resolve() }) })
   }

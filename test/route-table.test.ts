@@ -12,6 +12,7 @@ function route (name: string, match: Partial<RouteConfig['match']> & { path: str
     preserveHost: false,
     timeout: 1000,
     auth: 'none',
+    compress: false,
     websocket: false,
     ...extra
   }

@@ -1,4 +1,4 @@
-// This version of Turnpike implements the data plane only. A config that asks for a
+// A config that asks for a
 // feature that is not built yet is rejected, never silently ignored: an ignored
 // `auth: jwt` would leave a route that looks protected wide open. Remove a rule here
 // when its feature lands (and update docs/configuration.md).
@@ -15,15 +15,8 @@ interface GateRule {
 }
 
 export const GATED: readonly GateRule[] = [
-  { path: 'redis' },
   { path: 'tracing.enabled', rejects: (v) => v === true },
-  { path: 'security' },
-  { path: 'auth' },
-  { path: 'server.workers', rejects: (v) => v !== 1, hint: 'only 1 worker' },
-  { path: 'routes.*.rateLimit' },
-  { path: 'routes.*.cache' },
-  { path: 'routes.*.compress', rejects: (v) => v === true },
-  { path: 'routes.*.auth', rejects: (v) => v !== 'none', hint: 'only none' }
+  { path: 'server.workers', rejects: (v) => v !== 1, hint: 'only 1 worker' }
 ]
 
 export function featureGateIssues (config: unknown, rules: readonly GateRule[] = GATED): Issue[] {

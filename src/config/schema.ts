@@ -38,6 +38,7 @@ const RetryOn = Type.Union([
 ])
 
 const Method = Literals(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+const JwtAlgorithm = Literals(['HS256', 'HS384', 'HS512', 'RS256', 'ES256', 'EdDSA'])
 
 export const TimeoutsSchema = Obj({
   requestHeader: Duration({ default: '10s', description: 'time to receive the request headers (Slowloris protection)' }),
@@ -78,7 +79,11 @@ export const LoggingSchema = Obj({
 }, { default: {} })
 
 export const RedisSchema = Obj({
-  url: Type.String({ default: '' }),
+  url: Type.String({
+    default: '',
+    pattern: '^($|rediss?://.+|cluster:.+|sentinels:[^@]+@.+)$',
+    description: 'redis:// or rediss:// URL, `cluster:URL,URL,…` or `sentinels:MASTER@HOST:PORT,…`; empty = in-process state only'
+  }),
   keyPrefix: Type.String({ default: 'turnpike:' })
 })
 
@@ -88,17 +93,26 @@ export const TracingSchema = Obj({
   sampleRatio: Type.Number({ minimum: 0, maximum: 1, default: 1 })
 })
 
-const RateLimitSchema = Obj({
-  max: Type.Integer({ minimum: 1 }),
+export const RateLimitSchema = Obj({
+  max: Type.Integer({ minimum: 1, description: 'requests per window (token-bucket: tokens added per window)' }),
   window: Duration(),
-  algorithm: Type.Optional(Literals(['fixed-window', 'sliding-window', 'token-bucket'])),
-  burst: Type.Optional(Type.Integer({ minimum: 0 })),
-  keyBy: Type.Optional(Type.String({ pattern: '^(ip|apiKey|claim:.+|header:.+)$' }))
+  algorithm: Literals(['fixed-window', 'sliding-window', 'token-bucket'], { default: 'fixed-window' }),
+  burst: Type.Optional(Type.Integer({ minimum: 1, description: 'token-bucket only: bucket size (default: max)' })),
+  keyBy: Type.String({ pattern: '^(ip|apiKey|claim:.+|header:.+)$', default: 'ip', description: 'ip | apiKey | claim:NAME | header:NAME; a request without the key counts by its IP' })
+})
+
+const CorsSchema = Obj({
+  origins: Type.Array(Type.String(), { description: 'allowed origins: exact, `*`, or `*.example.com`-style wildcards' }),
+  credentials: Type.Boolean({ default: false }),
+  methods: Type.Optional(Type.Array(Method)),
+  allowedHeaders: Type.Optional(Type.Array(HeaderName)),
+  exposedHeaders: Type.Optional(Type.Array(HeaderName)),
+  maxAge: Type.Optional(Duration({ description: 'how long browsers may cache a preflight answer' }))
 })
 
 export const SecuritySchema = Obj({
   headers: Type.Optional(Type.Boolean()),
-  cors: Type.Optional(Obj({ origins: Type.Array(Type.String()), credentials: Type.Optional(Type.Boolean()) })),
+  cors: Type.Optional(CorsSchema),
   ipFilter: Type.Optional(Obj({
     allow: Type.Optional(Type.Array(Type.String())),
     deny: Type.Optional(Type.Array(Type.String())),
@@ -110,17 +124,21 @@ export const SecuritySchema = Obj({
 
 export const AuthSchema = Obj({
   jwt: Type.Optional(Obj({
-    algorithms: Type.Optional(Type.Array(Type.String())),
-    secret: Type.Optional(Type.String()),
-    publicKey: Type.Optional(Type.String()),
-    jwksUrl: Type.Optional(Type.String()),
+    algorithms: Type.Optional(Type.Array(JwtAlgorithm, { minItems: 1, uniqueItems: true, description: 'default: HS256 with a secret; RS256, ES256, EdDSA with a public key or JWKS' })),
+    secret: Type.Optional(Type.String({ description: 'HMAC secret (HS256/384/512)' })),
+    publicKey: Type.Optional(Type.String({ description: 'PEM public key (RS256, ES256, EdDSA)' })),
+    jwksUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'JWKS endpoint; fetched once, cached, refreshed on an unknown kid' })),
     issuer: Type.Optional(Type.String()),
     audience: Type.Optional(Type.String()),
-    clockSkew: Type.Optional(Duration())
+    clockSkew: Duration({ default: '30s', description: 'leeway for exp and nbf' })
   })),
   apiKeys: Type.Optional(Obj({
-    header: Type.Optional(Type.String()),
-    keys: Type.Array(Obj({ id: Type.String(), sha256: Type.String({ pattern: '^[0-9a-fA-F]{64}$' }) }))
+    header: Type.String({ default: 'x-api-key' }),
+    keys: Type.Array(Obj({ id: Type.String({ minLength: 1 }), sha256: Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: 'turnpike hash-key KEY' }) }))
+  })),
+  identityHeader: Type.Optional(Type.String({
+    pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$',
+    description: 'send the caller\'s identity (JWT sub or API key id) upstream in this header; a client-sent one is always removed'
   }))
 })
 
@@ -187,9 +205,14 @@ export const RouteSchema = Obj({
     on: Type.Array(RetryOn, { default: ['connect-failure', 502, 503, 504], uniqueItems: true })
   })),
   auth: Literals(['none', 'jwt', 'apiKey', 'any'], { default: 'none' }),
-  rateLimit: Type.Optional(RateLimitSchema),
-  cache: Type.Optional(Obj({ ttl: Duration(), maxBodySize: Type.Optional(Size()) })),
-  compress: Type.Optional(Type.Boolean()),
+  rateLimit: Type.Optional(Type.Union([RateLimitSchema, Type.Literal(false)], { description: 'a limit for this route; false: none, even with security.rateLimit' })),
+  cache: Type.Optional(Obj({
+    ttl: Duration({ description: 'freshness when the upstream gives no max-age' }),
+    maxBodySize: Size({ default: '1mb', description: 'larger responses are passed through uncached' }),
+    authenticated: Type.Boolean({ default: false, description: 'also cache answers to authenticated requests (shared by every caller)' })
+  })),
+  compress: Type.Boolean({ default: false, description: 'br/gzip by Accept-Encoding above 1 KiB' }),
+  cors: Type.Optional(Type.Union([CorsSchema, Type.Literal(false)], { description: 'this route\'s CORS policy instead of security.cors; false: none' })),
   websocket: Type.Boolean({ default: false }),
   headers: Type.Optional(Obj({ request: Type.Optional(HeaderEdits), response: Type.Optional(HeaderEdits) }))
 })
@@ -218,3 +241,8 @@ export type ServerConfig = StaticDecode<typeof ServerSchema>
 export type TimeoutsConfig = StaticDecode<typeof TimeoutsSchema>
 export type AdminConfig = StaticDecode<typeof AdminSchema>
 export type LoggingConfig = StaticDecode<typeof LoggingSchema>
+export type RateLimitConfig = StaticDecode<typeof RateLimitSchema>
+export type CorsConfig = StaticDecode<typeof CorsSchema>
+export type SecurityConfig = StaticDecode<typeof SecuritySchema>
+export type AuthConfig = StaticDecode<typeof AuthSchema>
+export type RedisConfig = StaticDecode<typeof RedisSchema>

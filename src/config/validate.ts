@@ -8,6 +8,8 @@ import { featureGateIssues } from './feature-gate.js'
 import { routeIssues } from './check-routes.js'
 import { upstreamIssues } from './check-upstreams.js'
 import { serverIssues } from './check-server.js'
+import { authIssues } from './check-auth.js'
+import { ipRuleIssues } from './check-ip-rules.js'
 import { isObject } from './guards.js'
 import { shapeIssues, withDefaults } from './defaults.js'
 
@@ -32,7 +34,9 @@ export function validateConfig (data: unknown, options: ValidateOptions): Valida
     ...featureGateIssues(value),
     ...upstreamIssues(value.upstreams),
     ...routeIssues(value.routes, upstreamNames),
-    ...serverIssues(value, options.baseDir)
+    ...serverIssues(value, options.baseDir),
+    ...authIssues(value),
+    ...ipRuleIssues(value)
   ]
   return { value, issues: withoutCascades(issues) }
 }

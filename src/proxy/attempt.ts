@@ -17,6 +17,8 @@ export interface ForwardSettings {
   readonly accessLog: boolean
   /** True once responses should close their connection (a drain has begun). */
   readonly draining: () => boolean
+  /** Lower-case `auth.identityHeader`: the caller's identity goes upstream in it; never the client's own. */
+  readonly identityHeader: string | undefined
 }
 
 /** A target for this request; a 503 with Retry-After when the upstream has none. */
@@ -50,10 +52,11 @@ export function noTarget (reply: FastifyReply, upstream: Upstream): Error {
   return new CircuitOpenError(upstream.name)
 }
 
-export function headersFor (request: FastifyRequest, route: CompiledRoute, target: Target, trust: TrustFunction): OutgoingHeaders {
+export function headersFor (request: FastifyRequest, route: CompiledRoute, target: Target, settings: ForwardSettings): OutgoingHeaders {
   const req = request.raw
   const peer = plainAddress(req.socket.remoteAddress)
-  return upstreamRequestHeaders(req, {
+  const trust = settings.trust
+  const headers = upstreamRequestHeaders(req, {
     peer,
     peerTrusted: trust(peer, 0),
     clientIp: clientIpOf(request),
@@ -62,6 +65,13 @@ export function headersFor (request: FastifyRequest, route: CompiledRoute, targe
     requestId: request.id,
     upstreamHost: route.config.preserveHost ? (req.headers.host ?? target.host) : target.host
   }, route.requestHeaders)
+  const identityHeader = settings.identityHeader
+  if (identityHeader !== undefined) {
+    delete headers[identityHeader]
+    const identity = request.turnpike.identity
+    if (identity !== null) headers[identityHeader] = identity.id
+  }
+  return headers
 }
 
 /** The path and query to send upstream. */

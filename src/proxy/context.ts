@@ -22,6 +22,18 @@ export interface RequestContext {
   clientIp: string | null
   /** Body bytes of a streamed (chunked) response, counted as they pass; null otherwise. */
   streamedBytes: number | null
+  /** Set by the IP rules policy for an address on the exempt list: no rate limit, no DDoS block. */
+  exempt: boolean
+  /** Who the auth policy proved the caller to be; null on public routes and before auth. */
+  identity: Identity | null
+  /** The verified JWT's claims (for `keyBy: claim:NAME` and `hashOn: claim:NAME`); null otherwise. */
+  claims: Readonly<Record<string, unknown>> | null
+}
+
+export interface Identity {
+  readonly kind: 'jwt' | 'apiKey'
+  /** The JWT's `sub` or the API key's configured `id`. */
+  readonly id: string
 }
 
 /** The client address as server.trustProxy lets the gateway see it (cached per request). */

@@ -47,7 +47,7 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
   upstream: Upstream, settings: ForwardSettings, target: Target, body: Readable | Buffer | null,
   hold: ((status: number) => boolean) | undefined, mapError = false): Promise<void> {
   const req = request.raw
-  const headers = headersFor(request, route, target, settings.trust)
+  const headers = headersFor(request, route, target, settings)
   const state = target.state
   const res = reply.raw
   let relay: ResponseRelay | null = null
@@ -60,7 +60,8 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
   // A plain function returning the promise: one promise layer fewer per request.
   const send = (): Promise<number> => new Promise<number>((resolve, reject) => {
     relay = new ResponseRelay(request, reply, route.responseHeaders, settings.draining,
-      (err) => { if (err === undefined) resolve(res.statusCode); else reject(markClientFault(err, res.destroyed)) }, hold)
+      (err) => { if (err === undefined) resolve(res.statusCode); else reject(markClientFault(err, res.destroyed)) },
+      hold, route.bodyPolicies)
     state.pool.dispatch({
       path: upstreamPath(request, route),
       method: req.method as 'GET',

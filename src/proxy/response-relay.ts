@@ -5,7 +5,13 @@
 // (docs/performance.md). Fastify still runs onResponse on 'finish' (access log,
 // metrics); the reply is hijacked only once the upstream has answered, so every
 // failure before that is an ordinary Fastify error response (502, 504, 413…).
+//
+// Headers the policies put on the reply (RateLimit-*, CORS, X-Cache…) are merged
+// over the upstream's. On a route whose policies need the body (compression, the
+// cache: `route.bodyPolicies`) the body goes through `reply.send(stream)` instead, so
+// Fastify's onSend hooks see it; that costs a stream per response, on those routes only.
 import type { ServerResponse } from 'node:http'
+import { PassThrough } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { HeaderEdit } from '../routing/compiled-route.js'
@@ -23,6 +29,8 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   private started = false
   private wroteBody = false
   private held = false
+  /** The body stream handed to reply.send on a route with body policies; null otherwise. */
+  private body: PassThrough | null = null
   private readonly res: ServerResponse
   private readonly resume = (): void => { this.controller?.resume() }
 
@@ -33,7 +41,9 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     private readonly closeConnection: () => boolean,
     private readonly settle: (err?: Error) => void,
     /** Says, at response start, whether to hold an answer back for a retry. */
-    private readonly hold?: (statusCode: number) => boolean
+    private readonly hold: ((statusCode: number) => boolean) | undefined,
+    /** Send the body through reply.send (Fastify's onSend hooks) rather than straight to the socket. */
+    private readonly throughFastify: boolean
   ) {
     this.res = reply.raw
   }
@@ -58,9 +68,14 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       return
     }
     const out = clientResponseHeaders(headers, this.edit)
-    out['x-request-id'] = this.request.id
+    const own = this.reply.getHeaders() // x-request-id, and whatever the policies set
+    for (const name in own) out[name] = own[name] as string | string[]
     if (this.closeConnection()) out.connection = 'close'
     this.started = true
+    if (this.throughFastify) {
+      this.sendThroughFastify(statusCode, out)
+      return
+    }
     this.reply.hijack()
     this.request.turnpike.streamedBytes = 0
     const res = this.res
@@ -81,20 +96,31 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     this.settle()
   }
 
+  private sendThroughFastify (statusCode: number, out: Record<string, string | string[] | undefined>): void {
+    const body = new PassThrough()
+    this.body = body
+    this.request.turnpike.streamedBytes = 0
+    body.on('error', () => { this.controller?.abort(new Error('the client closed the connection')) })
+    void this.reply.code(statusCode).headers(out).send(body)
+    this.settle()
+  }
+
   onResponseData (controller: Controller, chunk: Buffer): void {
     if (this.held) return
     const ctx = this.request.turnpike
     ctx.streamedBytes = (ctx.streamedBytes ?? 0) + chunk.length
     this.wroteBody = true
-    if (!this.res.write(chunk)) {
+    const sink = this.body ?? this.res
+    if (!sink.write(chunk)) {
       controller.pause()
-      this.res.once('drain', this.resume)
+      sink.once('drain', this.resume)
     }
   }
 
   onResponseEnd (): void {
     if (this.held) return
-    this.res.end()
+    if (this.body !== null) this.body.end()
+    else this.res.end()
   }
 
   onResponseError (_controller: Controller, err: Error): void {
@@ -103,6 +129,8 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       this.settle(err) // nothing sent yet: Fastify answers with the mapped error
       return
     }
-    this.res.destroy(err) // mid-body: the client must see a cut, not a clean end
+    // Mid-body: the client must see a cut, not a clean end.
+    if (this.body !== null) this.body.destroy(err)
+    else this.res.destroy(err)
   }
 }

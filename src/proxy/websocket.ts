@@ -200,7 +200,7 @@ export async function tunnel (request: FastifyRequest, reply: FastifyReply, rout
   const req = request.raw
   const client = req.socket
   const target = pickTarget(request, reply, upstream)
-  const headers = headersFor(request, route, target, settings.trust)
+  const headers = headersFor(request, route, target, settings)
   let answer: Handshake
   try {
     answer = await handshakeUpstream(target.state.pool, {

@@ -29,6 +29,12 @@ export interface CompiledRoute {
   readonly responseHeaders: HeaderEdit
   /** The route's retry policy; undefined when it does not retry (the plain hot path). */
   readonly retry: RetryPolicy | undefined
+  /**
+   * True when a policy needs the response body (compression, cache): the upstream's
+   * answer then goes through reply.send and Fastify's onSend hooks instead of straight
+   * onto the socket (src/proxy/response-relay.ts).
+   */
+  readonly bodyPolicies: boolean
   /** The path to send upstream for a normalized request path (query not included). */
   toUpstreamPath (path: string): string
 }
@@ -85,6 +91,7 @@ export function compileRoute (config: Readonly<RouteConfig>, index: number): Com
     requestHeaders: compileEdit(config.headers?.request),
     responseHeaders: compileEdit(config.headers?.response),
     retry: config.retry === undefined || config.retry.attempts === 0 ? undefined : new RetryPolicy(config.retry),
+    bodyPolicies: config.compress || config.cache !== undefined,
     toUpstreamPath
   })
 }

@@ -35,12 +35,10 @@ function compile (hashOn: string | undefined): KeyReader {
         return header === undefined ? undefined : cookieValue(header, name)
       }
     case 'claim':
-      // JWT auth does not exist yet. When it lands it is expected to leave the verified
-      // claims on request.turnpike.claims; until then no request has claims and every
-      // request falls back to its client IP.
+      // The auth policy leaves a verified JWT's claims on request.turnpike.claims; a
+      // request without them (public route, API key) falls back to its client IP.
       return (request) => {
-        const claims = (request.turnpike as { claims?: Record<string, unknown> }).claims
-        const value = claims?.[name]
+        const value = request.turnpike.claims?.[name]
         return typeof value === 'string' ? nonEmpty(value) : typeof value === 'number' ? String(value) : undefined
       }
     default:
