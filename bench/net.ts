@@ -21,8 +21,8 @@ export function freePort (): Promise<number> {
 
 export interface HttpAnswer { status: number, body: string }
 
-export async function get (url: string, timeoutMs = 2000): Promise<HttpAnswer> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
+export async function get (url: string, timeoutMs = 2000, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers })
   return { status: res.status, body: await res.text() }
 }
 

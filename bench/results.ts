@@ -6,6 +6,7 @@ export interface TargetResult {
   name: string
   about: string
   compare: boolean
+  relativeTo?: string
   status: 'ok' | 'skipped' | 'failed'
   note?: string
   rounds: LoadResult[]
@@ -56,7 +57,7 @@ export function ratios (targets: TargetResult[]): Ratio[] {
   const out: Ratio[] = []
   for (const t of targets) {
     if (!t.compare || t.median === undefined) continue
-    for (const refName of REFERENCES) {
+    for (const refName of t.relativeTo === undefined ? REFERENCES : [t.relativeTo, ...REFERENCES]) {
       const ref = targets.find((r) => r.name === refName)?.median
       if (ref === undefined) continue
       out.push({ target: t.name, reference: refName, rps: t.median.rps / ref.rps, p99: t.median.p99 / ref.p99 })

@@ -64,7 +64,7 @@ async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): 
   const results: TargetResult[] = []
   const running = new Map<string, Running>()
   for (const t of targets) {
-    const result: TargetResult = { name: t.name, about: t.about, compare: t.compare === true, status: 'ok', rounds: [], errors: 0 }
+    const result: TargetResult = { name: t.name, about: t.about, compare: t.compare === true, relativeTo: t.relativeTo, status: 'ok', rounds: [], errors: 0 }
     results.push(result)
     const reason = t.unavailable({ root: ROOT })
     if (reason !== null) {
@@ -87,8 +87,9 @@ async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): 
     for (const result of results) {
       const target = running.get(result.name)
       if (target === undefined) continue
-      if (args.warmupS > 0) await loadgen.run(target.url, { ...load, durationS: args.warmupS })
-      const r = await loadgen.run(target.url, load)
+      const withHeaders = { ...load, headers: target.headers }
+      if (args.warmupS > 0) await loadgen.run(target.url, { ...withHeaders, durationS: args.warmupS })
+      const r = await loadgen.run(target.url, withHeaders)
       result.rounds.push(r)
       console.log(`round ${round}/${args.rounds}  ${result.name.padEnd(10)} ${fmtRound(r)}`)
     }

@@ -1,12 +1,12 @@
 // Runs autocannon in its own process so it can be pinned to the load generator's core
 // without pinning the orchestrator. Prints one JSON LoadResult line.
-//   node --import tsx bench/load/autocannon-child.ts URL CONNECTIONS DURATION_S
+//   node --import tsx bench/load/autocannon-child.ts URL CONNECTIONS DURATION_S [HEADERS_JSON]
 import autocannon from 'autocannon'
 import type { LoadResult } from './types.js'
 
-const [url, connections, duration] = process.argv.slice(2)
-if (url === undefined) throw new Error('usage: autocannon-child.ts URL CONNECTIONS DURATION_S')
-const r = await autocannon({ url, connections: Number(connections), duration: Number(duration) })
+const [url, connections, duration, headers] = process.argv.slice(2)
+if (url === undefined) throw new Error('usage: autocannon-child.ts URL CONNECTIONS DURATION_S [HEADERS_JSON]')
+const r = await autocannon({ url, connections: Number(connections), duration: Number(duration), headers: JSON.parse(headers ?? '{}') as Record<string, string> })
 const result: LoadResult = {
   rps: r.requests.total / r.duration,
   p50: r.latency.p50,

@@ -12,7 +12,7 @@ export function autocannonGenerator (procs: ProcessRegistry, root: string, cpu: 
     describe: (o) => `autocannon (programmatic) connections=${o.connections} duration=${o.durationS}s`,
     async run (url, o) {
       const script = join(root, 'bench', 'load', 'autocannon-child.ts')
-      const proc = procs.spawn('autocannon', process.execPath, ['--import', 'tsx', script, url, String(o.connections), String(o.durationS)], {
+      const proc = procs.spawn('autocannon', process.execPath, ['--import', 'tsx', script, url, String(o.connections), String(o.durationS), JSON.stringify(o.headers ?? {})], {
         cpu,
         cwd: root
       })

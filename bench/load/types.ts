@@ -11,6 +11,7 @@ export interface LoadResult {
 export interface LoadOptions {
   connections: number
   durationS: number
+  headers?: Record<string, string>
 }
 
 export interface LoadGenerator {

@@ -6,7 +6,11 @@ import type { LoadGenerator, LoadOptions } from './types.js'
 // wrk stops itself after -d; this only catches a hung one.
 const GRACE_MS = 30_000
 
-const wrkArgs = (url: string, o: LoadOptions) => ['-t1', `-c${o.connections}`, `-d${o.durationS}s`, '--latency', url]
+const wrkArgs = (url: string, o: LoadOptions) => [
+  '-t1', `-c${o.connections}`, `-d${o.durationS}s`, '--latency',
+  ...Object.entries(o.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
+  url
+]
 
 export function wrkGenerator (procs: ProcessRegistry, wrkPath: string, cpu: number): LoadGenerator {
   return {

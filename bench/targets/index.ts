@@ -3,7 +3,8 @@
 import { bareTarget } from './bare.js'
 import { directTarget } from './direct.js'
 import { nginxTarget } from './nginx.js'
-import { singleRoute, threeTargetsWithHealth, turnpikeTarget } from './turnpike.js'
+import { singleRoute, threeTargetsWithHealth, turnpikeTarget, withJwt, withRateLimit } from './turnpike.js'
+import { benchJwtHeaders } from './jwt-token.js'
 import type { Target } from './types.js'
 
 export const TARGETS: readonly Target[] = [
@@ -17,6 +18,19 @@ export const TARGETS: readonly Target[] = [
     name: 'turnpike-3rr-hc',
     about: 'Turnpike, same route over three targets, round-robin, active health checks every 1s',
     config: threeTargetsWithHealth
+  }),
+  turnpikeTarget({
+    name: 'turnpike-ratelimit',
+    about: 'Turnpike, the same route with a sliding-window rate limit (never reached) on the in-process store',
+    config: withRateLimit,
+    relativeTo: 'turnpike'
+  }),
+  turnpikeTarget({
+    name: 'turnpike-jwt',
+    about: 'Turnpike, the same route behind JWT auth (HS256, issuer and audience checked), one token',
+    config: withJwt,
+    headers: benchJwtHeaders,
+    relativeTo: 'turnpike'
   }),
   // A before/after comparison of a hot-path change in one interleaved run: build the
   // old code, copy dist/ to e.g. dist-baseline/, rebuild, and set TURNPIKE_BASELINE.

@@ -15,12 +15,24 @@ export interface TurnpikePorts { port: number, adminPort: number }
 /** Returns the gateway.yaml text; every variant must route /api/hello to a backend. */
 export type TurnpikeConfig = (ctx: BenchContext, ports: TurnpikePorts) => string | Promise<string>
 
-export function turnpikeTarget (opts: { name: string, about: string, config: TurnpikeConfig, cli?: string }): Target {
+export interface TurnpikeVariant {
+  name: string
+  about: string
+  config: TurnpikeConfig
+  cli?: string
+  /** Headers every request carries (made once per run, e.g. a signed JWT). */
+  headers?: () => Promise<Record<string, string>>
+  /** Also report a ratio against this target (the plain route, for a policy's cost). */
+  relativeTo?: string
+}
+
+export function turnpikeTarget (opts: TurnpikeVariant): Target {
   const cli = opts.cli ?? CLI
   return {
     name: opts.name,
     about: opts.about,
     compare: true,
+    relativeTo: opts.relativeTo,
     unavailable: ({ root }) => existsSync(join(root, cli)) ? null : `${cli} missing (npm run build)`,
     async start (ctx) {
       const ports = { port: await freePort(), adminPort: await freePort() }
@@ -36,6 +48,7 @@ export function turnpikeTarget (opts: { name: string, about: string, config: Tur
       })
       closeSync(devNull)
       const url = `http://127.0.0.1:${ports.port}/api/hello`
+      const headers = await opts.headers?.() ?? {}
       await ctx.procs.untilReady(proc, async () => {
         try {
           await waitFor200(`http://127.0.0.1:${ports.adminPort}/readyz`, READY_TIMEOUT_MS, proc.alive)
@@ -43,9 +56,9 @@ export function turnpikeTarget (opts: { name: string, about: string, config: Tur
           throw new Error(`${opts.name} did not become ready: ${err instanceof Error ? err.message : String(err)}\n` +
             `config: ${file}\nstderr: ${proc.output()}`, { cause: err })
         }
-        await checkProxies(opts.name, url)
+        await checkProxies(opts.name, url, headers)
       })
-      return { url, stop: () => ctx.procs.stop(proc) }
+      return { url, headers, stop: () => ctx.procs.stop(proc) }
     }
   }
 }
@@ -88,3 +101,26 @@ export const threeTargetsWithHealth: TurnpikeConfig = async (ctx, ports) => {
     healthCheck: { type: http, path: /health, interval: 1s, timeout: 500ms }
 `)
 }
+
+/**
+ * The single route with a rate limit that is never reached (so every request is
+ * proxied) on the in-process store: the cost of counting.
+ */
+export const withRateLimit: TurnpikeConfig = async (ctx, ports) =>
+  (await singleRoute(ctx, ports)).replace('    stripPrefix: true\n', `    stripPrefix: true
+    rateLimit: { max: 1000000000, window: 1m, algorithm: sliding-window }
+`)
+
+export const BENCH_JWT_SECRET = 'bench-secret-0123456789-0123456789-abcdef'
+
+/** The single route behind JWT auth (HS256); the load carries one valid token. */
+export const withJwt: TurnpikeConfig = async (ctx, ports) =>
+  (await singleRoute(ctx, ports)).replace('    stripPrefix: true\n', `    stripPrefix: true
+    auth: jwt
+`) + `auth:
+  jwt:
+    algorithms: [HS256]
+    secret: ${BENCH_JWT_SECRET}
+    issuer: https://bench.turnpike
+    audience: bench
+`

@@ -5,6 +5,8 @@ import type { ProcessRegistry } from '../procs.js'
 export interface Running {
   /** The URL the load generator hits. */
   url: string
+  /** Request headers every load request carries (a JWT, say). */
+  headers?: Record<string, string>
   stop(): Promise<void>
 }
 
@@ -27,6 +29,8 @@ export interface Target {
   about: string
   /** Gateway variants: reported as ratios against the reference proxies. */
   compare?: boolean
+  /** A policy variant is also reported as a ratio against this target (the plain route). */
+  relativeTo?: string
   /** A reason to skip this target on this machine, or null when it can run. */
   unavailable(ctx: { root: string }): string | null
   start(ctx: BenchContext): Promise<Running>
