@@ -1,8 +1,76 @@
-// TODO(issue 4): the rate-limit policy. Adds no hook until it is built.
+// Rate limits (SPEC §3): @fastify/rate-limit answers (RateLimit-* headers, 429 +
+// Retry-After) while the counting is Turnpike's own (src/rate-limit/): three
+// algorithms, in-process or shared through Redis with an in-process fallback.
+//
+// One limiter per limited route is built here, once per config generation; a hook finds
+// the request's limiter by its route. Limits by IP or header run in onRequest, refusing
+// before auth spends any work; limits by API key or JWT claim need the identity auth
+// finds, so they run in preHandler. Exempt addresses (IP rules) are never limited.
+import fastifyRateLimit from '@fastify/rate-limit'
 import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import { RateLimitedError } from '../src/errors.js'
+import { countRateLimited } from '../src/metrics.js'
 import type { PolicyOptions } from '../src/policies.js'
+import type { CompiledRoute } from '../src/routing/compiled-route.js'
+import { keyOf } from '../src/rate-limit/keys.js'
+import { LocalStore, type RateStore } from '../src/rate-limit/local-store.js'
+import { PluginStore, type TurnpikeLimiterOptions } from '../src/rate-limit/plugin-store.js'
+import { RedisStore } from '../src/rate-limit/redis-store.js'
+import { keepKey, limitOf, needsIdentity, ruleFor, type RateRule } from '../src/rate-limit/rule.js'
 
-async function rateLimitPolicy (_scope: FastifyInstance, _options: PolicyOptions): Promise<void> {}
+type Limiter = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+
+function storeFor (rule: RateRule, options: PolicyOptions): RateStore {
+  // Kept across reloads: an unchanged limit keeps counting where it was.
+  const local = options.edge.keep(keepKey(rule), () => new LocalStore(rule))
+  const link = options.edge.redis
+  return link === null ? local : new RedisStore(link, rule, local)
+}
+
+function dispatch (limiters: Map<CompiledRoute, Limiter>): onRequestHookHandler {
+  return (request, reply, done) => {
+    const ctx = request.turnpike
+    const limiter = ctx.route === null ? undefined : limiters.get(ctx.route)
+    if (limiter === undefined || ctx.exempt) {
+      done()
+      return
+    }
+    limiter(request, reply).then(() => { done() }, done)
+  }
+}
+
+async function rateLimitPolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
+  const limited = options.table.routes.flatMap((route) => {
+    const rule = ruleFor(route, options.config)
+    return rule === null ? [] : [{ route, rule }]
+  })
+  if (limited.length === 0) return
+
+  await scope.register(fastifyRateLimit, {
+    global: false,
+    enableDraftSpec: true,
+    store: PluginStore,
+    errorResponseBuilder: (_request, context) => new RateLimitedError(Math.max(1, Math.ceil(context.ttl / 1000)))
+  })
+
+  const apiKeyHeader = options.config.auth?.apiKeys?.header ?? 'x-api-key'
+  const beforeAuth = new Map<CompiledRoute, Limiter>()
+  const afterAuth = new Map<CompiledRoute, Limiter>()
+  for (const { route, rule } of limited) {
+    const name = route.name
+    const limiterOptions: Parameters<FastifyInstance['rateLimit']>[0] & TurnpikeLimiterOptions = {
+      max: limitOf(rule),
+      timeWindow: rule.window,
+      keyGenerator: keyOf(rule.keyBy, apiKeyHeader),
+      onExceeded: () => { countRateLimited(name) },
+      turnpike: { store: storeFor(rule, options) }
+    }
+    const limiter = scope.rateLimit(limiterOptions) as unknown as Limiter
+    ;(needsIdentity(rule) ? afterAuth : beforeAuth).set(route, limiter)
+  }
+  if (beforeAuth.size > 0) scope.addHook('onRequest', dispatch(beforeAuth))
+  if (afterAuth.size > 0) scope.addHook('preHandler', dispatch(afterAuth))
+}
 
 export default fp(rateLimitPolicy, { name: 'turnpike-rate-limit', fastify: '5.x' })

@@ -1,0 +1,88 @@
+// Redis is a helper, never a dependency: when the Redis the gateway counts in dies, the
+// gateway keeps answering 200 or 429 (never a 5xx) from its in-process counters and
+// counts the failures in turnpike_redis_errors_total.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import net from 'node:net'
+import { test } from 'node:test'
+import { Redis } from 'ioredis'
+import { request } from 'undici'
+import { startBackend } from './helpers/backend.js'
+import { BASE, startGateway } from './helpers/gateway.js'
+
+async function freePort (): Promise<number> {
+  const server = net.createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** A private redis-server that this test may kill. */
+async function startRedis (port: number): Promise<{ kill: () => Promise<void> }> {
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = once(proc, 'exit')
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    proc.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      if (out.includes('Ready to accept connections')) resolve()
+    })
+    void exited.then(() => { reject(new Error(`redis-server exited: ${out}`)) })
+  })
+  return {
+    async kill () {
+      if (proc.exitCode !== null || proc.signalCode !== null) return
+      proc.kill('SIGKILL')
+      await exited
+    }
+  }
+}
+
+async function status (url: string): Promise<number> {
+  const response = await request(url)
+  await response.body.dump()
+  return response.statusCode
+}
+
+test('Redis killed mid-test: limits fall back to in-process, answers stay 200/429, failures are counted', async (t) => {
+  const port = await freePort()
+  const redisServer = await startRedis(port)
+  const backend = await startBackend()
+  const url = `redis://127.0.0.1:${port}`
+  const gw = await startGateway(`${BASE}redis: { url: "${url}", keyPrefix: "down:" }
+upstreams: { app: { targets: [{ url: "${backend.url}" }] } }
+routes:
+  - { name: limited, match: { path: / }, upstream: app, rateLimit: { max: 3, window: 1h } }
+`)
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  t.after(async () => {
+    probe.disconnect()
+    await gw.close()
+    await backend.close()
+    await redisServer.kill()
+  })
+  const link = gw.gateway.edge.redis
+  assert.ok(link !== null)
+  if (!link.ready) await once(link.client, 'ready')
+
+  const before = []
+  for (let i = 0; i < 4; i++) before.push(await status(gw.url))
+  assert.deepEqual(before, [200, 200, 200, 429])
+  await probe.connect()
+  assert.equal(await probe.hget('down:rate:fixed-window:limited:{ip:127.0.0.1}', 'count'), '3', 'counted in Redis')
+  probe.disconnect()
+
+  await redisServer.kill()
+  const after = []
+  for (let i = 0; i < 6; i++) after.push(await status(gw.url))
+  // The in-process counter never saw the first three: a fresh limit of 3, still enforced.
+  assert.deepEqual(after, [200, 200, 200, 429, 429, 429])
+
+  const metrics = await (await request(`${gw.adminUrl}/metrics`)).body.text()
+  const errors = Number(/^turnpike_redis_errors_total (\d+)/m.exec(metrics)?.[1])
+  assert.ok(errors >= 6, `turnpike_redis_errors_total ${errors}: at least one per check while Redis was down`)
+  assert.match(metrics, /turnpike_rate_limited_total\{route="limited"\} 4\n/)
+})
