@@ -1,8 +1,63 @@
-// TODO(issue 4): the ddos policy. Adds no hook until it is built.
+// DDoS blocking (security.ddos): an address over `threshold` requests per `window` is
+// refused with 429 + Retry-After for `blockFor`. With Redis the counts and blocks are
+// shared by every replica; without it, or while Redis fails, they are in-process.
+// Exempt addresses (IP rules) are never counted or blocked. No hook without security.ddos.
 import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { PolicyOptions } from '../src/policies.js'
+import { DdosBlockedError } from '../src/errors.js'
+import { countBlockedIp } from '../src/metrics.js'
+import { clientIpOf } from '../src/proxy/context.js'
+import { LocalDdosStore } from '../src/ddos/local-store.js'
+import { redisDdosCheck } from '../src/ddos/redis-store.js'
 
-async function ddosPolicy (_scope: FastifyInstance, _options: PolicyOptions): Promise<void> {}
+type Done = (err?: Error) => void
+
+/** Lets the request on (`left` 0) or refuses it with the seconds its block has left. */
+function settle (reply: FastifyReply, left: number, done: Done): void {
+  if (left <= 0) {
+    done()
+    return
+  }
+  const seconds = Math.max(1, Math.ceil(left / 1000))
+  reply.header('retry-after', String(seconds))
+  countBlockedIp('ddos')
+  done(new DdosBlockedError(seconds))
+}
+
+async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
+  const settings = options.config.security?.ddos
+  if (settings === undefined) return
+  const { threshold, window, blockFor } = settings
+  // Also the fallback while Redis fails; kept across reloads that leave the settings alone.
+  const local = options.edge.keep(`ddos:${threshold}:${window}:${blockFor}`, () => new LocalDdosStore(settings))
+  const link = options.edge.redis
+
+  if (link === null) {
+    scope.addHook('onRequest', (request, reply, done) => {
+      if (request.turnpike.exempt) done()
+      else settle(reply, local.hit(clientIpOf(request)), done)
+    })
+    return
+  }
+
+  const remote = redisDdosCheck(link, settings)
+  scope.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: Done) => {
+    if (request.turnpike.exempt) {
+      done()
+      return
+    }
+    const ip = clientIpOf(request)
+    if (!link.ready) {
+      link.failed(new Error('redis is not connected'), 'ddos check')
+      settle(reply, local.hit(ip), done)
+      return
+    }
+    remote(ip).then((left) => { settle(reply, left, done) }, (err: unknown) => {
+      link.failed(err, 'ddos check')
+      settle(reply, local.hit(ip), done)
+    })
+  })
+}
 
 export default fp(ddosPolicy, { name: 'turnpike-ddos', fastify: '5.x' })

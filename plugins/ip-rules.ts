@@ -1,8 +1,46 @@
-// TODO(issue 4): the ip-rules policy. Adds no hook until it is built.
+// IP rules (SPEC §3): the first policy a request meets. `exempt` admits and marks the
+// request so the rate-limit and DDoS policies skip it (exempt wins over deny), `deny`
+// refuses with 403, a non-empty `allow` refuses every address not on it.
+//
+// The hook is added even when the config has no ipFilter, because rules can be added
+// at run time through the admin API; with no rule at all it returns at once. The rules
+// are in memory (Redis only shares the run-time changes in the background), so the
+// hook is synchronous.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { PolicyOptions } from '../src/policies.js'
+import { IpDeniedError } from '../src/errors.js'
+import { countBlockedIp } from '../src/metrics.js'
+import { clientIpOf } from '../src/proxy/context.js'
+import { configLists, effectiveLists } from '../src/ip-rules/lists.js'
+import { IpRuleSet } from '../src/ip-rules/rule-set.js'
 
-async function ipRulesPolicy (_scope: FastifyInstance, _options: PolicyOptions): Promise<void> {}
+async function ipRulesPolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
+  const store = options.edge.ipRules
+  const fromConfig = configLists(options.config.security?.ipFilter)
+  let version = store.version
+  let rules = new IpRuleSet(effectiveLists(fromConfig, store.snapshot()))
+
+  scope.addHook('onRequest', (request, _reply, done) => {
+    if (store.version !== version) {
+      version = store.version
+      rules = new IpRuleSet(effectiveLists(fromConfig, store.snapshot()))
+    }
+    if (rules.empty) {
+      done()
+      return
+    }
+    const verdict = rules.verdict(clientIpOf(request))
+    if (verdict === 'pass') {
+      done()
+    } else if (verdict === 'exempt') {
+      request.turnpike.exempt = true
+      done()
+    } else {
+      countBlockedIp(verdict)
+      done(new IpDeniedError())
+    }
+  })
+}
 
 export default fp(ipRulesPolicy, { name: 'turnpike-ip-rules', fastify: '5.x' })

@@ -9,6 +9,7 @@ import { AdminForbiddenError } from '../src/errors.js'
 import { healthOf } from '../src/upstream/health/target-health.js'
 import type { Upstream } from '../src/upstream/upstream-set.js'
 import { COMMIT, VERSION } from '../src/version.js'
+import { ipRuleRoutes, type IpRulesView } from './ip-rules.js'
 
 export interface AdminView {
   readonly isReady: boolean
@@ -21,6 +22,7 @@ export interface AdminView {
   }
   readonly lastReload: unknown
   reload (reason: string, force?: boolean): Promise<unknown>
+  readonly edge: IpRulesView['edge']
 }
 
 const sha = (text: string): Buffer => createHash('sha256').update(text).digest()
@@ -92,4 +94,6 @@ export async function adminRoutes (app: FastifyInstance, opts: { view: AdminView
     const result = await view.reload('admin POST /reload', true) as { result: string }
     return await reply.code(result.result === 'failure' ? 422 : 200).send(result)
   })
+
+  await app.register(ipRuleRoutes, { view, guard: requireToken(view) })
 }

@@ -10,6 +10,7 @@
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/schema.js'
 import { RedisLink } from '../redis/link.js'
+import { IpRuleStore } from '../ip-rules/store.js'
 
 /** State a policy keeps; `close` (optional) runs when no generation uses it any more. */
 export interface Kept {
@@ -20,8 +21,10 @@ export class EdgeState {
   private link: RedisLink | null = null
   /** The link and keys of the running generation while the next one is being built. */
   private before: { link: RedisLink | null, used: Set<string> } | null = null
-  private readonly kept = new Map<string, Kept>()
+  private readonly kept = new Map<string, object>()
   private used = new Set<string>()
+  /** Run-time IP rules (admin API): read by the ip-rules policy of every generation. */
+  readonly ipRules = new IpRuleStore()
 
   constructor (private readonly logger: Logger) {}
 
@@ -41,6 +44,7 @@ export class EdgeState {
     const prefix = config.redis?.keyPrefix ?? 'turnpike:'
     if (this.link?.url === url && this.link.keyPrefix === prefix) return
     this.link = url === '' ? null : new RedisLink(url, prefix, this.logger)
+    this.ipRules.attach(this.link)
   }
 
   /** The generation built after `configure` was not used: back to the running one's link and keys. */
@@ -48,12 +52,13 @@ export class EdgeState {
     if (this.before === null) return
     if (this.link !== this.before.link) void this.link?.close()
     this.link = this.before.link
+    this.ipRules.attach(this.link)
     this.used = this.before.used
     this.before = null
   }
 
   /** The state under `key`, made on first use; the same object for as long as some generation asks for it. */
-  keep<T extends Kept> (key: string, make: () => T): T {
+  keep<T extends object> (key: string, make: () => T): T {
     this.used.add(key)
     let value = this.kept.get(key)
     if (value === undefined) {
@@ -72,13 +77,14 @@ export class EdgeState {
     for (const [key, value] of this.kept) {
       if (this.used.has(key)) continue
       this.kept.delete(key)
-      void value.close?.()
+      void (value as Kept).close?.()
     }
   }
 
   async close (): Promise<void> {
-    for (const value of this.kept.values()) await value.close?.()
+    for (const value of this.kept.values()) await (value as Kept).close?.()
     this.kept.clear()
+    this.ipRules.close()
     await this.link?.close()
     this.link = null
   }
