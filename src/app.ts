@@ -22,6 +22,7 @@ import { UpstreamSet } from './upstream/upstream-set.js'
 import type { EdgeState } from './edge/state.js'
 import { registerPolicies, type PolicyOptions } from './policies.js'
 import securityHeaders from '../plugins/security-headers.js'
+import { routePreflight } from '../plugins/cors.js'
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
 
@@ -143,7 +144,10 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     }
     reply.header('x-request-id', request.id)
     if (verdict.error !== null) return verdict.error
-    const found = table.lookup(request.method, verdict.host, verdict.path, request.headers)
+    let found = table.lookup(request.method, verdict.host, verdict.path, request.headers)
+    if (found.kind === 'method-not-allowed' && request.method === 'OPTIONS') {
+      found = routePreflight(request, table, config.security?.cors, verdict.host, verdict.path) ?? found
+    }
     if (found.kind === 'not-found') return new NoRouteError(request.method, verdict.path)
     if (found.kind === 'method-not-allowed') {
       return Object.assign(new MethodNotAllowedError(request.method), { allow: found.allow })
@@ -215,7 +219,11 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
           if (answered === undefined) recordTunnel(request) // the 101 went out: the tunnel is the response
           return answered
         }
-        return await forward(request, reply, route, upstream, settings)
+        await forward(request, reply, route, upstream, settings)
+        // On a body-policy route the body is still on its way through reply.send (a
+        // compressor may hold the head back): returning the reply keeps Fastify from
+        // taking the handler's undefined for an empty answer of its own.
+        return route.bodyPolicies ? reply : undefined
       }
     })
   })

@@ -7,9 +7,10 @@
 // failure before that is an ordinary Fastify error response (502, 504, 413…).
 //
 // Headers the policies put on the reply (RateLimit-*, CORS, X-Cache…) are merged
-// over the upstream's. On a route whose policies need the body (compression, the
-// cache: `route.bodyPolicies`) the body goes through `reply.send(stream)` instead, so
-// Fastify's onSend hooks see it; that costs a stream per response, on those routes only.
+// over the upstream's; those on the raw response (security headers) only fill in. On
+// a route whose policies need the body (compression, the cache: `route.bodyPolicies`)
+// the body goes through `reply.send(stream)` instead, so Fastify's onSend hooks see
+// it; that costs a stream per response, on those routes only.
 import type { ServerResponse } from 'node:http'
 import { PassThrough } from 'node:stream'
 import type { Dispatcher } from 'undici'
@@ -69,7 +70,16 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
     const out = clientResponseHeaders(headers, this.edit)
     const own = this.reply.getHeaders() // x-request-id, and whatever the policies set
-    for (const name in own) out[name] = own[name] as string | string[]
+    const upstreamVary = out.vary
+    for (const name in own) {
+      const value = own[name] as string | string[]
+      // Set on the raw response (helmet's security headers): a default that the upstream's
+      // own value overrides, as Node merges setHeader() under writeHead().
+      if (out[name] !== undefined && value === this.res.getHeader(name)) continue
+      out[name] = value
+    }
+    // Vary is a list: a policy's (Origin) adds to the upstream's rather than replacing it.
+    if (upstreamVary !== undefined && own.vary !== undefined) out.vary = `${String(upstreamVary)}, ${String(own.vary)}`
     if (this.closeConnection()) out.connection = 'close'
     this.started = true
     if (this.throughFastify) {
