@@ -11,10 +11,12 @@ function table (head: string[], rows: string[][]): string {
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n')
 }
 
+const cpu = (n: number | undefined) => n === undefined ? '—' : `${n.toFixed(0)} µs`
+
 function targetRow (t: TargetResult): string[] {
-  if (t.median === undefined) return [t.name, '—', '—', '—', '—', `${t.status}: ${t.note ?? ''}`]
+  if (t.median === undefined) return [t.name, '—', '—', '—', '—', '—', `${t.status}: ${t.note ?? ''}`]
   const perRound = t.rounds.map((r) => rps(r.rps)).join(' / ')
-  return [t.name, rps(t.median.rps), ms(t.median.p50), ms(t.median.p99), String(t.errors), perRound]
+  return [t.name, rps(t.median.rps), ms(t.median.p50), ms(t.median.p99), cpu(t.median.cpuUsPerRequest), String(t.errors), perRound]
 }
 
 export function formatReport (report: BenchReport): string {
@@ -27,16 +29,17 @@ export function formatReport (report: BenchReport): string {
     s.pinning,
     '',
     table(
-      ['target', 'req/s (median)', 'p50', 'p99', 'errors', 'req/s per round'],
+      ['target', 'req/s (median)', 'p50', 'p99', 'CPU/req', 'errors', 'req/s per round'],
       report.targets.map(targetRow)
     )
   ]
   if (report.ratios.length > 0) {
     parts.push('', table(
-      ['comparison', 'req/s ratio', 'p99 ratio'],
-      report.ratios.map((r) => [`${r.target} vs ${r.reference}`, times(r.rps), times(r.p99)])
+      ['comparison', 'req/s ratio', 'p99 ratio', 'CPU/req ratio'],
+      report.ratios.map((r) => [`${r.target} vs ${r.reference}`, times(r.rps), times(r.p99), r.cpu === undefined ? '—' : times(r.cpu)])
     ))
-    parts.push('', 'req/s ratio < 1: fewer requests per second than the reference; p99 ratio > 1: a longer tail.')
+    parts.push('', 'req/s ratio < 1: fewer requests per second than the reference; p99 ratio > 1: a longer tail; ' +
+      'CPU/req ratio > 1: the proxy process spent more CPU per request (measured from /proc, less noisy than req/s on a shared VM).')
   }
   const errored = report.targets.filter((t) => t.errors > 0).map((t) => t.name)
   if (errored.length > 0) parts.push('', `Warning: ${errored.join(', ')} had errors (non-2xx or socket errors); their numbers are suspect.`)

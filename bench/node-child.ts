@@ -16,5 +16,5 @@ export async function startNodeChild (
   })
   const match = await procs.untilReady(proc, () => waitForOutput(proc, /listening (\d+)/, READY_TIMEOUT_MS))
   const port = Number(match[1])
-  return { port, url: `http://127.0.0.1:${port}${opts.path ?? ''}`, stop: () => procs.stop(proc) }
+  return { port, url: `http://127.0.0.1:${port}${opts.path ?? ''}`, pid: proc.child.pid, stop: () => procs.stop(proc) }
 }

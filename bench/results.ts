@@ -11,7 +11,7 @@ export interface TargetResult {
   note?: string
   rounds: LoadResult[]
   /** Medians over the rounds: one bad round (a GC storm, a noisy neighbour) does not move them. */
-  median?: { rps: number, p50: number, p99: number }
+  median?: { rps: number, p50: number, p99: number, cpuUsPerRequest?: number }
   errors: number
 }
 
@@ -22,6 +22,8 @@ export interface Ratio {
   rps: number
   /** target p99 / reference p99: above 1 means a longer tail. */
   p99: number
+  /** target CPU per request / reference's: above 1 means more work per request. */
+  cpu?: number
 }
 
 export interface BenchReport {
@@ -47,7 +49,8 @@ export function summarise (t: TargetResult): TargetResult {
     median: {
       rps: median(t.rounds.map((r) => r.rps)),
       p50: median(t.rounds.map((r) => r.p50)),
-      p99: median(t.rounds.map((r) => r.p99))
+      p99: median(t.rounds.map((r) => r.p99)),
+      ...(t.rounds.every((r) => r.cpuUsPerRequest !== undefined) ? { cpuUsPerRequest: median(t.rounds.map((r) => r.cpuUsPerRequest as number)) } : {})
     },
     errors: t.rounds.reduce((sum, r) => sum + r.errors, 0)
   }
@@ -60,7 +63,8 @@ export function ratios (targets: TargetResult[]): Ratio[] {
     for (const refName of t.relativeTo === undefined ? REFERENCES : [t.relativeTo, ...REFERENCES]) {
       const ref = targets.find((r) => r.name === refName)?.median
       if (ref === undefined) continue
-      out.push({ target: t.name, reference: refName, rps: t.median.rps / ref.rps, p99: t.median.p99 / ref.p99 })
+      const cpu = t.median.cpuUsPerRequest !== undefined && ref.cpuUsPerRequest !== undefined ? t.median.cpuUsPerRequest / ref.cpuUsPerRequest : undefined
+      out.push({ target: t.name, reference: refName, rps: t.median.rps / ref.rps, p99: t.median.p99 / ref.p99, ...(cpu === undefined ? {} : { cpu }) })
     }
   }
   return out

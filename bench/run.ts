@@ -1,5 +1,5 @@
 // `npm run bench`: the backend alone, Turnpike, a bare Fastify proxy and nginx, measured
-// in one run and interleaved (A B C D, A B C D, …) so that drift on the machine (thermal,
+// in one run and interleaved (A B C D, B C D A, …) so that drift on the machine (thermal,
 // other tenants, a cron job) spreads over all targets instead of landing on one.
 // See docs/performance.md for what the numbers mean.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,6 +19,7 @@ import { ratios, summarise, type BenchReport, type TargetResult } from './result
 import { TARGETS } from './targets/index.js'
 import type { BenchContext, Running, Target } from './targets/types.js'
 import { findExecutable } from './tools.js'
+import { cpuMs } from './cpu.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const PROXY_CPU = 1
@@ -38,8 +39,9 @@ function chooseLoadGenerator (args: BenchArgs, procs: ProcessRegistry): LoadGene
   return autocannonGenerator(procs, ROOT, SIDE_CPU)
 }
 
-const fmtRound = (r: { rps: number, p50: number, p99: number, errors: number }) =>
+const fmtRound = (r: { rps: number, p50: number, p99: number, errors: number, cpuUsPerRequest?: number }) =>
   `${Math.round(r.rps).toLocaleString('en-US').padStart(8)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
+  (r.cpuUsPerRequest === undefined ? '' : `  cpu ${r.cpuUsPerRequest.toFixed(1)} µs/req`) +
   (r.errors > 0 ? `  ERRORS ${r.errors}` : '')
 
 async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): Promise<BenchReport> {
@@ -84,12 +86,18 @@ async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): 
   if (running.size === 0) throw new Error('no target could be started')
 
   for (let round = 1; round <= args.rounds; round++) {
-    for (const result of results) {
+    // Each round starts one target later (A B C, B C A, C A B…): the first target of a
+    // round measured consistently lower here, so no target always takes that place.
+    const shift = (round - 1) % results.length
+    for (const result of [...results.slice(shift), ...results.slice(0, shift)]) {
       const target = running.get(result.name)
       if (target === undefined) continue
       const withHeaders = { ...load, headers: target.headers }
       if (args.warmupS > 0) await loadgen.run(target.url, { ...withHeaders, durationS: args.warmupS })
+      const cpuBefore = cpuMs(target.pid)
       const r = await loadgen.run(target.url, withHeaders)
+      const cpuAfter = cpuMs(target.pid)
+      if (cpuBefore !== undefined && cpuAfter !== undefined && r.requests > 0) r.cpuUsPerRequest = (cpuAfter - cpuBefore) * 1000 / r.requests
       result.rounds.push(r)
       console.log(`round ${round}/${args.rounds}  ${result.name.padEnd(10)} ${fmtRound(r)}`)
     }

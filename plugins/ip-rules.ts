@@ -2,8 +2,9 @@
 // request so the rate-limit and DDoS policies skip it (exempt wins over deny), `deny`
 // refuses with 403, a non-empty `allow` refuses every address not on it.
 //
-// The hook is added even when the config has no ipFilter, because rules can be added
-// at run time through the admin API; with no rule at all it returns at once. The rules
+// The hook is added even when the config has no ipFilter if rules can come at run time
+// (an admin token is set, Redis may bring another replica's, or some already exist);
+// with no rule at all it returns at once. Otherwise there is no hook. The rules
 // are in memory (Redis only shares the run-time changes in the background), so the
 // hook is synchronous.
 import fp from 'fastify-plugin'
@@ -20,6 +21,8 @@ async function ipRulesPolicy (scope: FastifyInstance, options: PolicyOptions): P
   const fromConfig = configLists(options.config.security?.ipFilter)
   let version = store.version
   let rules = new IpRuleSet(effectiveLists(fromConfig, store.snapshot()))
+  const canChange = options.config.admin.token !== '' || options.edge.redis !== null
+  if (rules.empty && !canChange) return
 
   scope.addHook('onRequest', (request, _reply, done) => {
     if (store.version !== version) {

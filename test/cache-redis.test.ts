@@ -1,15 +1,14 @@
 // The cache in Redis: shared by every replica, and never in the way when Redis goes
 // down (the request is served uncached, the failure counted).
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 import { Redis } from 'ioredis'
 import { request } from 'undici'
 import { startBackend } from './helpers/backend.js'
 import { BASE, startGateway, type TestGateway } from './helpers/gateway.js'
+import { startPrivateRedis } from './helpers/redis-server.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -42,15 +41,6 @@ async function linkReady (gw: TestGateway): Promise<void> {
 async function redisErrors (gw: TestGateway): Promise<number> {
   const text = await (await fetch(`${gw.adminUrl}/metrics`)).text()
   return Number(/^turnpike_redis_errors_total (\d+)/m.exec(text)?.[1] ?? 0)
-}
-
-async function freePort (): Promise<number> {
-  const srv = net.createServer()
-  srv.listen(0, '127.0.0.1')
-  await once(srv, 'listening')
-  const { port } = srv.address() as net.AddressInfo
-  await new Promise((resolve) => srv.close(resolve))
-  return port
 }
 
 test('one gateway\'s miss fills the cache another gateway hits, through Redis', async (t) => {
@@ -87,24 +77,13 @@ test('one gateway\'s miss fills the cache another gateway hits, through Redis', 
 })
 
 test('Redis stopped mid-test: requests are still answered by the upstream, uncached, and the failures counted', async (t) => {
-  const port = await freePort()
-  const server: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] })
-  const exited = once(server, 'exit')
-  let log = ''
-  await new Promise<void>((resolve, reject) => {
-    server.stdout?.on('data', (chunk: Buffer) => {
-      log += chunk.toString()
-      if (log.includes('Ready to accept connections')) resolve()
-    })
-    server.once('exit', () => { reject(new Error(`redis-server exited: ${log}`)) })
-  })
-  server.stdout?.resume()
+  const server = await startPrivateRedis()
   const backend = await startBackend()
-  const redisUrl = `redis://127.0.0.1:${port}`
+  const redisUrl = server.url
   const gw = await startGateway(configFor(backend.url, redisUrl, `t-cache-${randomBytes(6).toString('hex')}:`))
   t.after(async () => {
     await gw.close()
-    if (server.exitCode === null && server.signalCode === null) server.kill()
+    await server.kill()
     await backend.close()
   })
   await linkReady(gw)
@@ -120,8 +99,7 @@ test('Redis stopped mid-test: requests are still answered by the upstream, uncac
   const errorsBefore = await redisErrors(gw)
 
   const closed = once(link.client, 'close')
-  server.kill('SIGKILL')
-  await exited
+  await server.kill()
   await closed
 
   for (let i = 0; i < 5; i++) {

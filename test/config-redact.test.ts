@@ -57,4 +57,6 @@ test('redactUrl', () => {
   assert.equal(redactUrl('rediss://:pw@h:6380'), 'rediss://:[redacted]@h:6380')
   assert.equal(redactUrl('redis://h:6379'), 'redis://h:6379')
   assert.equal(redactUrl(''), '')
+  assert.equal(redactUrl('cluster:redis://a:pw@h1:7000,redis://b:pw2@h2:7001'), 'cluster:redis://a:[redacted]@h1:7000,redis://b:[redacted]@h2:7001')
+  assert.equal(redactUrl('http://user:pw@collector:4318/v1/traces'), 'http://user:[redacted]@collector:4318/v1/traces')
 })

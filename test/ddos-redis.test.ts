@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { test } from 'node:test'
 import { Redis } from 'ioredis'
 import { request } from 'undici'
 import { startBackend, type Backend } from './helpers/backend.js'
 import { BASE, startGateway, type TestGateway } from './helpers/gateway.js'
+import { freePort } from './helpers/redis-server.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -86,11 +86,3 @@ test('Redis down: blocking goes on from in-process state and the errors are coun
   const metrics = await (await request(`${gw.adminUrl}/metrics`)).body.text()
   assert.match(metrics, /turnpike_redis_errors_total [1-9]/)
 })
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
-}

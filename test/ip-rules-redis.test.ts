@@ -3,15 +3,14 @@
 // them, and while Redis is down a change still applies locally (persisted: false) and is
 // written once Redis is back.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { createServer } from 'node:net'
 import { test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { request } from 'undici'
 import { startBackend, type Backend } from './helpers/backend.js'
 import { BASE, startGateway, type TestGateway } from './helpers/gateway.js'
+import { freePort, startPrivateRedis } from './helpers/redis-server.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -89,8 +88,8 @@ test('Redis down: a change applies locally, reports persisted: false, and is wri
   const metrics = await (await request(`${gw.adminUrl}/metrics`)).body.text()
   assert.match(metrics, /turnpike_redis_errors_total [1-9]/)
 
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  t.after(() => { server.kill() })
+  const server = await startPrivateRedis(port)
+  t.after(async () => { await server.kill() })
   const redis = new Redis(`redis://127.0.0.1:${port}`, { retryStrategy: (n) => Math.min(n * 50, 500) })
   redis.on('error', () => {}) // refused until redis-server is up
   t.after(() => { redis.disconnect() })
@@ -103,11 +102,3 @@ test('Redis down: a change applies locally, reports persisted: false, and is wri
   }, 400)
   assert.equal(await statusFrom(gw, '203.0.113.1'), 403, 'the re-read after reconnecting kept the change')
 })
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
-}

@@ -2,44 +2,13 @@
 // gateway keeps answering 200 or 429 (never a 5xx) from its in-process counters and
 // counts the failures in turnpike_redis_errors_total.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import net from 'node:net'
 import { test } from 'node:test'
 import { Redis } from 'ioredis'
 import { request } from 'undici'
 import { startBackend } from './helpers/backend.js'
 import { BASE, startGateway } from './helpers/gateway.js'
-
-async function freePort (): Promise<number> {
-  const server = net.createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-/** A private redis-server that this test may kill. */
-async function startRedis (port: number): Promise<{ kill: () => Promise<void> }> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const exited = once(proc, 'exit')
-  await new Promise<void>((resolve, reject) => {
-    let out = ''
-    proc.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      if (out.includes('Ready to accept connections')) resolve()
-    })
-    void exited.then(() => { reject(new Error(`redis-server exited: ${out}`)) })
-  })
-  return {
-    async kill () {
-      if (proc.exitCode !== null || proc.signalCode !== null) return
-      proc.kill('SIGKILL')
-      await exited
-    }
-  }
-}
+import { startPrivateRedis } from './helpers/redis-server.js'
 
 async function status (url: string): Promise<number> {
   const response = await request(url)
@@ -48,10 +17,9 @@ async function status (url: string): Promise<number> {
 }
 
 test('Redis killed mid-test: limits fall back to in-process, answers stay 200/429, failures are counted', async (t) => {
-  const port = await freePort()
-  const redisServer = await startRedis(port)
+  const redisServer = await startPrivateRedis()
   const backend = await startBackend()
-  const url = `redis://127.0.0.1:${port}`
+  const url = redisServer.url
   const gw = await startGateway(`${BASE}redis: { url: "${url}", keyPrefix: "down:" }
 upstreams: { app: { targets: [{ url: "${backend.url}" }] } }
 routes:

@@ -6,6 +6,8 @@ export interface LoadResult {
   requests: number
   /** Non-2xx/3xx answers plus socket errors and timeouts: any of them makes a round suspect. */
   errors: number
+  /** CPU microseconds the proxy process spent per request (when measured). */
+  cpuUsPerRequest?: number
 }
 
 export interface LoadOptions {

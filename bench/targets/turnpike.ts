@@ -58,7 +58,7 @@ export function turnpikeTarget (opts: TurnpikeVariant): Target {
         }
         await checkProxies(opts.name, url, headers)
       })
-      return { url, headers, stop: () => ctx.procs.stop(proc) }
+      return { url, headers, pid: proc.child.pid, stop: () => ctx.procs.stop(proc) }
     }
   }
 }

@@ -5,6 +5,8 @@ import type { ProcessRegistry } from '../procs.js'
 export interface Running {
   /** The URL the load generator hits. */
   url: string
+  /** The process serving it, for CPU time per request (undefined: not measured). */
+  pid?: number
   /** Request headers every load request carries (a JWT, say). */
   headers?: Record<string, string>
   stop(): Promise<void>

@@ -29,9 +29,12 @@ export function redactConfig (config: GatewayConfig): unknown {
   return JSON.parse(JSON.stringify(copy))
 }
 
-/** `redis://user:pass@host` → `redis://user:[redacted]@host`; no password, no change. */
+/**
+ * `redis://user:pass@host` → `redis://user:[redacted]@host`; no password, no change.
+ * Each URL of a `cluster:URL,URL` list too.
+ */
 export function redactUrl (url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, `$1${REDACTED}@`)
+  return url.replace(/(^|[:,]\s*)([a-z][a-z0-9+.-]*:\/\/[^:@/,]*:)[^@/,]*@/gi, `$1$2${REDACTED}@`)
 }
 
 function redactHeaderValues (record: unknown): void {

@@ -8,6 +8,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import type { Logger } from 'pino'
 import { countRedisError } from '../metrics.js'
+import { redactUrl } from '../config/redact.js'
 
 const LOG_EVERY_MS = 10_000
 
@@ -93,9 +94,4 @@ export class RedisLink {
       this.client.disconnect()
     }
   }
-}
-
-/** The URL without its password, for logs. */
-export function redactUrl (url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')
 }

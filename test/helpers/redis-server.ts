@@ -1,0 +1,50 @@
+// A private redis-server for a test that must stop Redis under a running gateway
+// (the shared one at REDIS_URL is never stopped). Only this process is ever killed.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import net from 'node:net'
+
+export interface PrivateRedis {
+  readonly port: number
+  readonly url: string
+  /** SIGKILL, as a crash would; resolves once it has exited. */
+  kill (): Promise<void>
+}
+
+export async function freePort (): Promise<number> {
+  const server = net.createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** Starts redis-server on `port` (a free one by default) and resolves once it accepts connections. */
+export async function startPrivateRedis (port?: number): Promise<PrivateRedis> {
+  const chosen = port ?? await freePort()
+  const proc = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = once(proc, 'exit')
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString()
+      if (!out.includes('Ready to accept connections')) return
+      proc.stdout.off('data', onData)
+      proc.stdout.resume() // keep draining its log so it never blocks on a full pipe
+      resolve()
+    }
+    proc.stdout.on('data', onData)
+    void exited.then(() => { reject(new Error(`redis-server exited: ${out}`)) })
+  })
+  return {
+    port: chosen,
+    url: `redis://127.0.0.1:${chosen}`,
+    async kill () {
+      if (proc.exitCode !== null || proc.signalCode !== null) return
+      proc.kill('SIGKILL')
+      await exited
+    }
+  }
+}
