@@ -35,8 +35,9 @@ export function formatReport (report: BenchReport): string {
   ]
   if (report.ratios.length > 0) {
     parts.push('', table(
-      ['comparison', 'req/s ratio', 'p99 ratio', 'CPU/req ratio'],
-      report.ratios.map((r) => [`${r.target} vs ${r.reference}`, times(r.rps), times(r.p99), r.cpu === undefined ? '—' : times(r.cpu)])
+      ['comparison', 'req/s ratio', 'p99 ratio', 'CPU/req ratio', 'req/s ratio, per round (median)'],
+      report.ratios.map((r) => [`${r.target} vs ${r.reference}`, times(r.rps), times(r.p99),
+        r.cpu === undefined ? '—' : times(r.cpu), r.rpsPaired === undefined ? '—' : times(r.rpsPaired)])
     ))
     parts.push('', 'req/s ratio < 1: fewer requests per second than the reference; p99 ratio > 1: a longer tail; ' +
       'CPU/req ratio > 1: the proxy process spent more CPU per request (measured from /proc, less noisy than req/s on a shared VM).')

@@ -20,6 +20,12 @@ export interface Ratio {
   reference: string
   /** target rps / reference rps: below 1 means slower. */
   rps: number
+  /**
+   * Against the plain route (`relativeTo`): the median of the per-round ratios, each
+   * round's two measurements taken minutes apart at most, so a slow spell of the machine
+   * that spans a few rounds moves it less than it moves the ratio of medians.
+   */
+  rpsPaired?: number
   /** target p99 / reference p99: above 1 means a longer tail. */
   p99: number
   /** target CPU per request / reference's: above 1 means more work per request. */
@@ -64,7 +70,18 @@ export function ratios (targets: TargetResult[]): Ratio[] {
       const ref = targets.find((r) => r.name === refName)?.median
       if (ref === undefined) continue
       const cpu = t.median.cpuUsPerRequest !== undefined && ref.cpuUsPerRequest !== undefined ? t.median.cpuUsPerRequest / ref.cpuUsPerRequest : undefined
-      out.push({ target: t.name, reference: refName, rps: t.median.rps / ref.rps, p99: t.median.p99 / ref.p99, ...(cpu === undefined ? {} : { cpu }) })
+      const refRounds = targets.find((r) => r.name === refName)?.rounds ?? []
+      const paired = refName === t.relativeTo && refRounds.length === t.rounds.length
+        ? median(t.rounds.map((r, i) => r.rps / (refRounds[i] as LoadResult).rps))
+        : undefined
+      out.push({
+        target: t.name,
+        reference: refName,
+        rps: t.median.rps / ref.rps,
+        p99: t.median.p99 / ref.p99,
+        ...(cpu === undefined ? {} : { cpu }),
+        ...(paired === undefined ? {} : { rpsPaired: paired })
+      })
     }
   }
   return out

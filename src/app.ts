@@ -8,7 +8,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Logger } from 'pino'
 import type { GatewayConfig } from './config/schema.js'
 import { MethodNotAllowedError, NoRouteError } from './errors.js'
-import { NO_ROUTE_LABEL, observeRequest } from './metrics.js'
+import { NO_ROUTE_LABEL, observeRequest, openWebSocket } from './metrics.js'
 import type { ForwardSettings } from './proxy/attempt.js'
 import { clientIpOf } from './proxy/context.js'
 import { EDGE, inspectRequest, type EdgeRequest } from './proxy/edge.js'
@@ -189,7 +189,9 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   }
   const recordTunnel = (request: FastifyRequest): void => {
     const socket = request.raw.socket
+    const closed = openWebSocket(request.turnpike.route?.name ?? NO_ROUTE_LABEL)
     const done = (): void => {
+      closed()
       request.turnpike.streamedBytes = socket.bytesWritten // everything sent down the tunnel
       record(request, 101)
     }

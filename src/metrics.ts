@@ -168,3 +168,18 @@ export const redisErrorsTotal = once('turnpike_redis_errors_total', () => new Co
 export function countRedisError (): void {
   redisErrorsTotal.inc()
 }
+
+export const websocketConnections = once('turnpike_websocket_connections', () => new Gauge({
+  name: 'turnpike_websocket_connections',
+  help: 'Open WebSocket tunnels, by route',
+  labelNames: ['route'] as const
+}))
+
+const websocketsFor = childCache((route) => websocketConnections.labels(route))
+
+/** Counts one open tunnel; call the returned function once when it closes. */
+export function openWebSocket (route: string): () => void {
+  const gauge = websocketsFor(route)
+  gauge.inc()
+  return () => { gauge.dec() }
+}

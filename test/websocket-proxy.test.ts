@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test'
 import WebSocket, { WebSocketServer, type RawData } from 'ws'
 import { BASE, startGateway, type TestGateway } from './helpers/gateway.js'
 import { rawRequest } from './helpers/raw.js'
-import { requestsTotal } from '../src/metrics.js'
+import { requestsTotal, websocketConnections } from '../src/metrics.js'
 
 const STALL = { timeout: 15_000 }
 
@@ -270,6 +270,26 @@ test('a tunnel is counted (status 101) once it has closed', STALL, async () => {
   // Recorded when the gateway sees the client socket close, a moment after the client does.
   for (let i = 0; i < 500 && await counted('stripped', '101') === before; i++) await new Promise((resolve) => setTimeout(resolve, 10))
   assert.equal(await counted('stripped', '101'), before + 1)
+})
+
+/** turnpike_websocket_connections for one route. */
+async function openTunnels (route: string): Promise<number> {
+  const metric = await websocketConnections.get()
+  return metric.values.find((v) => (v.labels as Record<string, unknown>).route === route)?.value ?? 0
+}
+
+test('turnpike_websocket_connections counts open tunnels per route', STALL, async () => {
+  const before = await openTunnels('socket')
+  const a = await connect('/ws/gauge-a')
+  const b = await connect('/ws/gauge-b')
+  for (let i = 0; i < 500 && await openTunnels('socket') !== before + 2; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.equal(await openTunnels('socket'), before + 2)
+  await a.close()
+  for (let i = 0; i < 500 && await openTunnels('socket') !== before + 1; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.equal(await openTunnels('socket'), before + 1, 'one closed')
+  await b.close()
+  for (let i = 0; i < 500 && await openTunnels('socket') !== before; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.equal(await openTunnels('socket'), before)
 })
 
 test("the server's close code and reason reach the client", STALL, async () => {

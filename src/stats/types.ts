@@ -1,0 +1,64 @@
+// The shape of admin GET /stats (SPEC §4): totals and rates for the web dashboard and
+// `turnpike top`. Rates and percentiles cover the last `windowSeconds` seconds.
+// Shared by the server side (src/stats/, routes/) and the clients (the dashboard's
+// script, src/cli/top/), so both sides agree on one definition.
+
+export interface LatencySummary {
+  /** Milliseconds; null when no request finished in the window. */
+  readonly p50: number | null
+  readonly p90: number | null
+  readonly p99: number | null
+}
+
+export interface RouteStats extends LatencySummary {
+  readonly name: string
+  /** Requests finished since the process started. */
+  readonly requests: number
+  /** Requests per second over the window. */
+  readonly rate: number
+  /** Share of requests in the window answered 5xx (0–1). */
+  readonly errorRate: number
+}
+
+export interface TargetStats {
+  readonly url: string
+  readonly weight: number
+  readonly healthy: boolean
+  readonly ejected: boolean
+  readonly breaker: 'closed' | 'half-open' | 'open'
+  readonly activeRequests: number
+}
+
+export interface ReloadStats {
+  readonly at: string
+  readonly result: 'success' | 'failure'
+  readonly generation: number
+  readonly error?: string
+}
+
+export interface GatewayStats {
+  readonly version: string
+  readonly startedAt: string
+  readonly uptimeSeconds: number
+  readonly generation: number
+  readonly ready: boolean
+  readonly windowSeconds: number
+  readonly requests: LatencySummary & {
+    readonly total: number
+    readonly rate: number
+    /** Share of requests in the window answered 5xx (0–1). */
+    readonly errorRate: number
+    /** Requests in the window by status class: `2xx`, `3xx`, `4xx`, `5xx`. */
+    readonly byClass: Readonly<Record<'2xx' | '3xx' | '4xx' | '5xx', number>>
+  }
+  readonly connections: { readonly active: number, readonly websockets: number }
+  readonly routes: readonly RouteStats[]
+  readonly upstreams: Readonly<Record<string, { readonly balancer: string, readonly targets: readonly TargetStats[] }>>
+  /** Newest first, at most 20. */
+  readonly reloads: readonly ReloadStats[]
+  readonly policies: {
+    readonly rateLimited: number
+    readonly blocked: number
+    readonly cache: { readonly hit: number, readonly miss: number, readonly bypass: number }
+  }
+}
