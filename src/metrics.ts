@@ -28,11 +28,17 @@ export const activeConnections = once('turnpike_active_connections', () => new G
   help: 'Open client connections to the data plane'
 }))
 
-export const configReloadsTotal = once('turnpike_config_reloads_total', () => new Counter({
-  name: 'turnpike_config_reloads_total',
-  help: 'Config reloads by result',
-  labelNames: ['result'] as const
-}))
+export const configReloadsTotal = once('turnpike_config_reloads_total', () => {
+  const counter = new Counter({
+    name: 'turnpike_config_reloads_total',
+    help: 'Config reloads by result',
+    labelNames: ['result'] as const
+  })
+  // Both series exist from the start, so increase() sees the first failure too.
+  counter.labels('success').inc(0)
+  counter.labels('failure').inc(0)
+  return counter
+})
 
 /** The label every request that matched no route shares (never a raw URL). */
 export const NO_ROUTE_LABEL = '(none)'

@@ -34,7 +34,8 @@ async function retriesMetric (gw: TestGateway, route: string): Promise<number> {
 
 for (const [guard, extra] of [
   ['a circuit breaker', '\n    circuitBreaker: { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeout: 30s }'],
-  ['active health checks', '\n    healthCheck: { path: /, interval: 50ms, timeout: 200ms, unhealthyThreshold: 2 }']
+  // A killed target refuses at once; the generous timeout keeps a slow but live target in rotation on a busy machine.
+  ['active health checks', '\n    healthCheck: { path: /, interval: 50ms, timeout: 2s, unhealthyThreshold: 2 }']
 ] as const) {
   test(`a target killed mid-traffic: with retries, two targets and ${guard}, no client sees a 5xx`, async (t) => {
   const a = await startBackend((_req, res) => { setTimeout(() => res.writeHead(200).end('a'), 2) })
