@@ -12,7 +12,6 @@ const withUpstream = (yaml: string) => BASE.replace('    targets:', `    ${yaml}
 const withRoute = (yaml: string) => BASE.replace('upstream: u }', `upstream: u, ${yaml} }`)
 
 const CASES: Array<[string, string, string]> = [
-  ['tracing enabled', `${BASE}tracing: { enabled: true }\n`, 'tracing.enabled'],
   ['workers', `${BASE}server: { workers: 4 }\n`, 'server.workers'],
   ['workers auto', `${BASE}server: { workers: auto }\n`, 'server.workers']
 ]
@@ -33,8 +32,12 @@ test('the values that mean "off" are accepted', () => {
 })
 
 test('the gate points at the key', () => {
-  const problems = rejected(`${BASE}tracing:\n  enabled: true\n`)
-  assert.deepEqual(problems.map((p) => [p.line, p.col, p.path]), [[7, 3, 'tracing.enabled']])
+  const problems = rejected(`${BASE}server:\n  workers: 2\n`)
+  assert.deepEqual(problems.map((p) => [p.line, p.col, p.path]), [[7, 3, 'server.workers']])
+})
+
+test('tracing is built: enabled, with an endpoint and a sample ratio, is accepted', () => {
+  assert.deepEqual(rejected(`${BASE}tracing: { enabled: true, endpoint: "http://collector:4318/v1/traces", sampleRatio: 0.1 }\n`), [])
 })
 
 test('circuitBreaker and retry are built: accepted, with defaults, and `on` is a closed list', () => {

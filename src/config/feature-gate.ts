@@ -15,7 +15,6 @@ interface GateRule {
 }
 
 export const GATED: readonly GateRule[] = [
-  { path: 'tracing.enabled', rejects: (v) => v === true },
   { path: 'server.workers', rejects: (v) => v !== 1, hint: 'only 1 worker' }
 ]
 

@@ -2,6 +2,7 @@
 // request so hooks (access log, metrics, and later the policies) can read it.
 import type { FastifyRequest } from 'fastify'
 import type { CompiledRoute } from '../routing/compiled-route.js'
+import type { RequestTrace } from '../tracing/request-trace.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import type { Target } from '../upstream/target.js'
 
@@ -28,6 +29,8 @@ export interface RequestContext {
   identity: Identity | null
   /** The verified JWT's claims (for `keyBy: claim:NAME` and `hashOn: claim:NAME`); null otherwise. */
   claims: Readonly<Record<string, unknown>> | null
+  /** The request's spans while tracing is on; null when it is off. */
+  trace: RequestTrace | null
 }
 
 export interface Identity {

@@ -48,6 +48,8 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
   hold: ((status: number) => boolean) | undefined, mapError = false): Promise<void> {
   const req = request.raw
   const headers = headersFor(request, route, target, settings)
+  // One client span per attempt (so retries are siblings); its context goes upstream.
+  const span = request.turnpike.trace === null ? null : request.turnpike.trace.attempt(request, route, target, headers)
   const state = target.state
   const res = reply.raw
   let relay: ResponseRelay | null = null
@@ -80,6 +82,7 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
     if (err instanceof UpstreamStatus) {
       status = err.status // a 5xx relayed as sent; a failure only to the breaker
     } else {
+      if (span !== null) span.failed(err)
       res.off('close', onClose)
       state.activeRequests--
       if (isBreakerOpen(err)) {
@@ -96,6 +99,7 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
       throw mapError ? clientError(request, err, body, upstream, route, settings) : err
     }
   }
+  if (span !== null) span.answered(status)
   reportOutcome(upstream, target, { ok: status < 500, status, latencyMs: performance.now() - sentAt })
 }
 

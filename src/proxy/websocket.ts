@@ -201,6 +201,7 @@ export async function tunnel (request: FastifyRequest, reply: FastifyReply, rout
   const client = req.socket
   const target = pickTarget(request, reply, upstream)
   const headers = headersFor(request, route, target, settings)
+  const span = request.turnpike.trace === null ? null : request.turnpike.trace.attempt(request, route, target, headers)
   let answer: Handshake
   try {
     answer = await handshakeUpstream(target.state.pool, {
@@ -211,8 +212,10 @@ export async function tunnel (request: FastifyRequest, reply: FastifyReply, rout
       headersTimeout: route.config.timeout
     }, client)
   } catch (err) {
+    if (span !== null) span.failed(err)
     throw upstreamError(err, upstream.name, route.config.timeout, settings.bodyLimit)
   }
+  if (span !== null) span.answered(answer.upgraded ? 101 : answer.statusCode)
   if (!answer.upgraded) {
     // The upstream said no (or answered plain HTTP): the client hears exactly that.
     const out = clientResponseHeaders(answer.headers, route.responseHeaders)
