@@ -5,6 +5,8 @@ import Fastify, { LogController } from 'fastify'
 import client from '@platformatic/prom-client'
 import fastifyMetricsModule from 'fastify-metrics'
 import { adminRoutes, type AdminView } from '../../routes/admin.js'
+import { dashboardRoutes } from '../../routes/dashboard.js'
+import { statsRoutes, type StatsView } from '../../routes/stats.js'
 import type { AdminConfig } from '../config/schema.js'
 
 // fastify-metrics is CommonJS with an `exports.default`; under NodeNext the plugin is one level down.
@@ -16,7 +18,7 @@ export interface AdminServer {
   close (): Promise<void>
 }
 
-export async function buildAdmin (view: AdminView & { logger: import('pino').Logger }, admin: AdminConfig): Promise<AdminServer> {
+export async function buildAdmin (view: AdminView & StatsView & { logger: import('pino').Logger }, admin: AdminConfig): Promise<AdminServer> {
   const app = Fastify({ loggerInstance: view.logger.child({ component: 'admin' }), logController: new LogController({ disableRequestLogging: true }) })
   app.setErrorHandler((err: { statusCode?: number, code?: string, message: string }, request, reply) => {
     const status = err.statusCode ?? 500
@@ -33,6 +35,8 @@ export async function buildAdmin (view: AdminView & { logger: import('pino').Log
     routeMetrics: { enabled: false }
   })
   await app.register(adminRoutes, { view })
+  await app.register(statsRoutes, { view })
+  await app.register(dashboardRoutes)
   return {
     async listen () {
       await app.listen({ port: admin.port, host: admin.host })
