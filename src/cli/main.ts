@@ -7,7 +7,8 @@ const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<
   start: async () => await import('./start.js'),
   validate: async () => await import('./validate.js'),
   explain: async () => await import('./explain.js'),
-  'hash-key': async () => await import('./hash-key.js')
+  'hash-key': async () => await import('./hash-key.js'),
+  top: async () => await import('./top.js')
 }
 
 const USAGE = `usage: turnpike <command> [options]
@@ -17,6 +18,7 @@ commands:
   validate FILE                            check a config file
   explain FILE METHOD URL [-H 'N: v']...   show which route a request would take
   hash-key KEY                             print the SHA-256 of an API key for the config
+  top [--admin URL] [--once]               a live terminal dashboard of a running gateway
 `
 
 export async function main (argv: string[]): Promise<number> {
