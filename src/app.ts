@@ -21,6 +21,7 @@ import type { TargetRegistry } from './upstream/registry.js'
 import { UpstreamSet } from './upstream/upstream-set.js'
 import type { EdgeState } from './edge/state.js'
 import { registerPolicies, type PolicyOptions } from './policies.js'
+import type { Tracing } from './tracing/provider.js'
 import securityHeaders from '../plugins/security-headers.js'
 import { routePreflight } from '../plugins/cors.js'
 
@@ -38,6 +39,10 @@ export interface AppOptions {
   readonly logger: Logger
   readonly lifecycle: Lifecycle
   readonly edge: EdgeState
+  /** This generation's tracer provider; null while tracing is off. */
+  readonly tracing?: Tracing | null
+  /** The process's /stats collector, fed one call per finished request. */
+  readonly stats?: { record (route: string, status: number, seconds: number): void }
 }
 
 export interface GenerationApp {
@@ -71,12 +76,14 @@ function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyRe
 }
 
 export async function buildApp (options: AppOptions): Promise<GenerationApp> {
-  const { config, registry, logger, lifecycle, edge } = options
+  const { config, registry, logger, lifecycle, edge, stats } = options
   const server = config.server
   const trust = compileTrust(server.trustProxy)
   const table = new RouteTable(config.routes)
   const upstreams = new UpstreamSet(config, registry)
   const accessLog = config.logging.accessLog
+  // Captured once: with tracing off the request path checks this null and nothing else.
+  const tracing = options.tracing ?? null
   const settings: ForwardSettings = {
     bodyLimit: server.bodyLimit,
     trust,
@@ -140,8 +147,10 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
       streamedBytes: null,
       exempt: false,
       identity: null,
-      claims: null
+      claims: null,
+      trace: null
     }
+    if (tracing !== null) request.turnpike.trace = tracing.startRequest(request, clientIpOf(request))
     reply.header('x-request-id', request.id)
     if (verdict.error !== null) return verdict.error
     let found = table.lookup(request.method, verdict.host, verdict.path, request.headers)
@@ -173,6 +182,8 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
     const routeName = ctx.route?.name ?? NO_ROUTE_LABEL
     observeRequest(routeName, request.method, status, seconds)
+    if (ctx.trace !== null) ctx.trace.finish(status, ctx.route)
+    stats?.record(routeName, status, seconds)
     if (!accessLog) return
     request.log.info({
       reqId: request.id,
@@ -190,6 +201,8 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   const recordTunnel = (request: FastifyRequest): void => {
     const socket = request.raw.socket
     const closed = openWebSocket(request.turnpike.route?.name ?? NO_ROUTE_LABEL)
+    // The server span is the handshake: it ends with the 101, not with the tunnel.
+    request.turnpike.trace?.finish(101, request.turnpike.route)
     const done = (): void => {
       closed()
       request.turnpike.streamedBytes = socket.bytesWritten // everything sent down the tunnel

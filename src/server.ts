@@ -17,6 +17,8 @@ import { activeConnections, configReloadsTotal } from './metrics.js'
 import { UPGRADE_HEAD } from './proxy/websocket.js'
 import { TargetRegistry } from './upstream/registry.js'
 import { EdgeState } from './edge/state.js'
+import { ProcessTracing } from './tracing/process-tracing.js'
+import { StatsCollector } from './stats/collector.js'
 
 export interface ReloadResult {
   readonly result: 'success' | 'failure' | 'unchanged'
@@ -53,6 +55,10 @@ export class Gateway extends EventEmitter {
   readonly registry = new TargetRegistry()
   /** Redis and the policies' state that outlives a generation (rate-limit counters, IP rules, cache). */
   readonly edge: EdgeState
+  /** The tracer provider each generation gets; replaced on reload when `tracing` changes. */
+  private readonly tracing: ProcessTracing
+  /** Request counts and latency over the last minute, and recent reloads, for admin GET /stats. */
+  readonly stats = new StatsCollector()
   private current!: Generation
   /** Generations with requests still inside (the current one and retired ones). */
   private readonly live = new Set<Generation>()
@@ -71,6 +77,8 @@ export class Gateway extends EventEmitter {
   constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger) {
     super()
     this.edge = new EdgeState(logger)
+    this.tracing = new ProcessTracing(logger)
+    this.on('reload', (result: ReloadResult) => { this.stats.reloads.add(result) })
   }
 
   get generation (): Generation { return this.current }
@@ -81,6 +89,7 @@ export class Gateway extends EventEmitter {
   async start (options: { watch?: boolean } = {}): Promise<void> {
     const config = this.initial.config
     this.current = await this.build(this.initial)
+    this.tracing.commit(Promise.resolve())
     this.edge.sweep()
     this.lastDigest = digest(this.initial.text)
     this.listener = createListener(config.server)
@@ -120,9 +129,11 @@ export class Gateway extends EventEmitter {
     this.edge.configure(loaded.config)
     let built: Awaited<ReturnType<typeof buildApp>>
     try {
-      built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this, edge: this.edge })
+      const tracing = await this.tracing.configure(loaded.config.tracing)
+      built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this, edge: this.edge, stats: this.stats, tracing })
     } catch (err) {
       this.edge.rollback()
+      this.tracing.rollback()
       throw err
     }
     for (const s of built.table.shadowed) {
@@ -169,6 +180,8 @@ export class Gateway extends EventEmitter {
     this.current = next // the swap: new requests from here on see the new config
     this.lastDigest = textDigest
     previous.retire()
+    const older = [...this.live].filter((g) => g !== next)
+    this.tracing.commit(Promise.all(older.map(async (g) => { await g.idle() })))
     this.edge.sweep()
     applyTimeouts(this.listener, loaded.config.server)
     this.logger.level = loaded.config.logging.level
@@ -208,6 +221,7 @@ export class Gateway extends EventEmitter {
     await this.watcher?.close()
     await this.admin.close()
     await Promise.all([...this.live].map(async (g) => await g.dispose()))
+    await this.tracing.shutdown() // after the generations: every span has ended
     await this.registry.closeAll()
     await this.edge.close()
     this.logger.info({ signal }, 'turnpike stopped')
