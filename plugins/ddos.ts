@@ -48,15 +48,9 @@ async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Prom
       return
     }
     const ip = clientIpOf(request)
-    if (!link.ready) {
-      link.failed(new Error('redis is not connected'), 'ddos check')
-      settle(reply, local.hit(ip), done)
-      return
-    }
-    remote(ip).then((left) => { settle(reply, left, done) }, (err: unknown) => {
-      link.failed(err, 'ddos check')
-      settle(reply, local.hit(ip), done)
-    })
+    const left = link.run('ddos check', async () => await remote(ip), () => local.hit(ip))
+    if (typeof left === 'number') settle(reply, left, done)
+    else left.then((ms) => { settle(reply, ms, done) }, done)
   })
 }
 

@@ -7,8 +7,6 @@ import type { RedisLink } from '../redis/link.js'
 import { decodeRecord, encodeRecord, type CacheRecord } from './entry.js'
 import { UNAVAILABLE, type CacheStore, type Lookup } from './store.js'
 
-const NOT_READY = new Error('redis is not ready')
-
 export class RedisStore implements CacheStore {
   constructor (private readonly link: RedisLink) {}
 
@@ -18,35 +16,17 @@ export class RedisStore implements CacheStore {
   }
 
   get (key: string): Lookup | Promise<Lookup> {
-    const link = this.link
-    if (!link.ready) {
-      link.failed(NOT_READY, 'cache')
-      return UNAVAILABLE
-    }
-    return link.client.getBuffer(this.redisKey(key)).then(
-      (value) => value === null ? undefined : decodeRecord(value),
-      (err: unknown) => {
-        link.failed(err, 'cache')
-        return UNAVAILABLE
-      })
+    return this.link.run('cache', async (client) => {
+      const value = await client.getBuffer(this.redisKey(key))
+      return value === null ? undefined : decodeRecord(value)
+    }, () => UNAVAILABLE)
   }
 
   set (key: string, record: CacheRecord, ttlMs: number): void {
-    const link = this.link
-    if (!link.ready) {
-      link.failed(NOT_READY, 'cache')
-      return
-    }
-    link.client.set(this.redisKey(key), encodeRecord(record), 'PX', Math.max(1, Math.ceil(ttlMs)))
-      .catch((err: unknown) => { link.failed(err, 'cache') })
+    void this.link.run('cache', async (client) => await client.set(this.redisKey(key), encodeRecord(record), 'PX', Math.max(1, Math.ceil(ttlMs))), () => undefined)
   }
 
   delete (key: string): void {
-    const link = this.link
-    if (!link.ready) {
-      link.failed(NOT_READY, 'cache')
-      return
-    }
-    link.client.del(this.redisKey(key)).catch((err: unknown) => { link.failed(err, 'cache') })
+    void this.link.run('cache', async (client) => await client.del(this.redisKey(key)), () => undefined)
   }
 }

@@ -40,18 +40,11 @@ export class RedisStore implements RateStore {
     this.prefix = link.key('rate', rule.algorithm, rule.route, '{')
   }
 
-  async check (key: string): Promise<Verdict> {
-    if (!this.link.ready) {
-      this.link.failed(new Error('redis is not connected'), 'rate limit')
-      return this.fallback.check(key)
-    }
+  check (key: string): Verdict | Promise<Verdict> {
     const { max, window, burst } = this.rule
-    try {
+    return this.link.run('rate limit', async () => {
       const [current, ttl] = await this.script(this.prefix + key + '}', this.now(), max, window, burst)
       return { current, ttl }
-    } catch (err) {
-      this.link.failed(err, 'rate limit')
-      return this.fallback.check(key)
-    }
+    }, () => this.fallback.check(key))
   }
 }

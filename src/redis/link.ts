@@ -11,6 +11,7 @@ import { countRedisError } from '../metrics.js'
 import { redactUrl } from '../config/redact.js'
 
 const LOG_EVERY_MS = 10_000
+const NOT_CONNECTED = new Error('redis is not connected')
 
 /** Options every connection gets: fail fast, reconnect forever with a capped backoff. */
 const FAIL_FAST: RedisOptions = {
@@ -70,6 +71,23 @@ export class RedisLink {
   /** A key in the gateway's namespace: `keyPrefix` + the parts joined by `:`. */
   key (...parts: string[]): string {
     return this.keyPrefix + parts.join(':')
+  }
+
+  /**
+   * `command` on Redis, or `fallback()` while the link is down or when the command fails
+   * (counted and logged as `doing`). Never rejects: every policy's Redis call goes
+   * through here, so none can turn a Redis failure into a failed request. The fallback
+   * is returned synchronously while the link is down.
+   */
+  run<T, F> (doing: string, command: (client: RedisClient) => Promise<T>, fallback: () => F): Promise<T | F> | F {
+    if (!this.ready) {
+      this.failed(NOT_CONNECTED, doing)
+      return fallback()
+    }
+    return command(this.client).then(undefined, (err: unknown) => {
+      this.failed(err, doing)
+      return fallback()
+    })
   }
 
   /** Counts a failed Redis call and logs it (rate-limited); the caller falls back. */
