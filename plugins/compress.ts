@@ -17,6 +17,7 @@ import fp from 'fastify-plugin'
 import fastifyCompress, { type FastifyCompressOptions } from '@fastify/compress'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
 import type { PolicyOptions } from '../src/policies.js'
+import { mergeVary } from '../src/proxy/vary.js'
 
 const THRESHOLD = 1024
 
@@ -68,14 +69,8 @@ function mayCompress (request: FastifyRequest, reply: FastifyReply, payload: unk
 }
 
 function varyOnAcceptEncoding (reply: FastifyReply): void {
-  const vary = reply.getHeader('vary')
-  const list = Array.isArray(vary) ? vary.join(', ') : vary === undefined ? '' : String(vary)
-  if (list === '') {
-    reply.header('vary', 'accept-encoding')
-  } else if (!/(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(list)) {
-    // Lower case: @fastify/compress looks for this exact spelling before adding its own.
-    reply.header('vary', `${list}, accept-encoding`)
-  }
+  // Lower case: @fastify/compress looks for this exact spelling before adding its own.
+  reply.header('vary', mergeVary(reply.getHeader('vary'), 'accept-encoding'))
 }
 
 async function compressPolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {

@@ -18,6 +18,7 @@ import fastifyCors, { type FastifyCorsOptions, type FastifyCorsOptionsDelegateCa
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { CorsConfig, RouteConfig } from '../src/config/schema.js'
 import type { PolicyOptions } from '../src/policies.js'
+import { mergeVary } from '../src/proxy/vary.js'
 import type { CompiledRoute } from '../src/routing/compiled-route.js'
 import type { LookupResult, RouteTable } from '../src/routing/route-table.js'
 
@@ -189,9 +190,7 @@ function addActualHeaders (reply: FastifyReply, options: FastifyCorsOptions, ori
   reply.header('access-control-allow-origin', options.origin === '*' ? '*' : origin)
   if (options.credentials === true) reply.header('access-control-allow-credentials', 'true')
   if (typeof options.exposedHeaders === 'string') reply.header('access-control-expose-headers', options.exposedHeaders)
-  const vary = reply.getHeader('vary')
-  if (vary === undefined) reply.header('vary', 'Origin')
-  else if (!/\borigin\b/i.test(String(vary))) reply.header('vary', `${String(vary)}, Origin`)
+  reply.header('vary', mergeVary(reply.getHeader('vary'), 'Origin'))
 }
 
 export default fp(corsPolicy, { name: 'turnpike-cors', fastify: '5.x' })

@@ -7,7 +7,8 @@ import { parseCacheControl } from '../src/cache/cache-control.js'
 import { ageSeconds, decodeRecord, encodeRecord, isFresh, type CacheEntry } from '../src/cache/entry.js'
 import { primaryKey, variantKey } from '../src/cache/key.js'
 import { LOCAL_MAX_SIZE, LocalStore } from '../src/cache/local-store.js'
-import { CACHEABLE_STATUSES, credentialHeaders, mergeVary, requestMode, storeDecision, varyNames } from '../src/cache/policy.js'
+import { CACHEABLE_STATUSES, credentialHeaders, requestMode, storeDecision } from '../src/cache/policy.js'
+import { mergeVary, varyNames } from '../src/proxy/vary.js'
 
 const NOW = Date.parse('2030-01-01T00:00:00Z')
 const TTL = 60_000

@@ -2,6 +2,7 @@
 // read conservatively: when in doubt, do not store). The exact rules are listed in
 // docs/security.md; the tests in test/cache-policy.test.ts lock them.
 import { deltaSeconds, parseCacheControl } from './cache-control.js'
+import { varyNames } from '../proxy/vary.js'
 
 /** Statuses cacheable by default (RFC 9110 §15.1); anything else is never stored. */
 export const CACHEABLE_STATUSES: ReadonlySet<number> = new Set([200, 203, 204, 300, 301, 404, 405, 410, 414, 501])
@@ -77,31 +78,4 @@ function expiresSeconds (headers: Readonly<Record<string, HeaderValue>>, now: nu
   if (Number.isNaN(at)) return 0
   const date = headers.date === undefined ? NaN : Date.parse(String(headers.date))
   return Math.max(0, Math.floor((at - (Number.isNaN(date) ? now : date)) / 1000))
-}
-
-/** The Vary list, lower-case and deduplicated; null for `Vary: *` (never stored). */
-export function varyNames (value: HeaderValue): string[] | null {
-  if (value === undefined) return []
-  const names: string[] = []
-  for (const part of (Array.isArray(value) ? value.join(',') : String(value)).split(',')) {
-    const name = part.trim().toLowerCase()
-    if (name === '*') return null
-    if (name !== '' && !names.includes(name)) names.push(name)
-  }
-  return names
-}
-
-/** `extra`'s Vary names added to `current`'s (a policy's own Vary, such as CORS's Origin, stays). */
-export function mergeVary (current: HeaderValue, extra: string | string[]): string {
-  const have = varyNames(current) ?? ['*']
-  const text = current === undefined ? '' : (Array.isArray(current) ? current.join(', ') : String(current))
-  const added: string[] = []
-  for (const part of (Array.isArray(extra) ? extra.join(',') : extra).split(',')) {
-    const name = part.trim()
-    if (name !== '' && !have.includes(name.toLowerCase())) {
-      have.push(name.toLowerCase())
-      added.push(name)
-    }
-  }
-  return [text, ...added].filter((part) => part !== '').join(', ')
 }

@@ -17,6 +17,7 @@ import type { Dispatcher } from 'undici'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { HeaderEdit } from '../routing/compiled-route.js'
 import { clientResponseHeaders } from './headers.js'
+import { mergeVary } from './vary.js'
 
 type Controller = Dispatcher.DispatchController
 
@@ -79,7 +80,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       out[name] = value
     }
     // Vary is a list: a policy's (Origin) adds to the upstream's rather than replacing it.
-    if (upstreamVary !== undefined && own.vary !== undefined) out.vary = `${String(upstreamVary)}, ${String(own.vary)}`
+    if (upstreamVary !== undefined && own.vary !== undefined) out.vary = mergeVary(upstreamVary, own.vary as string | string[])
     if (this.closeConnection()) out.connection = 'close'
     this.started = true
     if (this.throughFastify) {
