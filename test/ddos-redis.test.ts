@@ -9,7 +9,7 @@ import { Redis } from 'ioredis'
 import { request } from 'undici'
 import { startBackend, type Backend } from './helpers/backend.js'
 import { BASE, startGateway, type TestGateway } from './helpers/gateway.js'
-import { freePort } from './helpers/redis-server.js'
+import { freePort } from './helpers/free-port.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 

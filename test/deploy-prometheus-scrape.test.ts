@@ -6,7 +6,6 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
@@ -15,6 +14,7 @@ import { request } from 'undici'
 import { startBackend, type Backend } from './helpers/backend.js'
 import { ROOT } from './helpers/child.js'
 import { BASE, startGateway, type TestGateway } from './helpers/gateway.js'
+import { freePort } from './helpers/free-port.js'
 
 // Prometheus API answers are read field by field; a loose JSON type keeps this short.
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -28,14 +28,6 @@ let prometheus: ChildProcess
 let prometheusUrl: string
 let dir: string
 let output = ''
-
-async function freePort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
-}
 
 async function api (pathAndQuery: string): Promise<Json | undefined> {
   try {

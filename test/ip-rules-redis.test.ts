@@ -10,7 +10,8 @@ import { Redis } from 'ioredis'
 import { request } from 'undici'
 import { startBackend, type Backend } from './helpers/backend.js'
 import { BASE, startGateway, type TestGateway } from './helpers/gateway.js'
-import { freePort, startPrivateRedis } from './helpers/redis-server.js'
+import { freePort } from './helpers/free-port.js'
+import { startPrivateRedis } from './helpers/redis-server.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 

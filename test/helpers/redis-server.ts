@@ -2,22 +2,13 @@
 // (the shared one at REDIS_URL is never stopped). Only this process is ever killed.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import net from 'node:net'
+import { freePort } from './free-port.js'
 
 export interface PrivateRedis {
   readonly port: number
   readonly url: string
   /** SIGKILL, as a crash would; resolves once it has exited. */
   kill (): Promise<void>
-}
-
-export async function freePort (): Promise<number> {
-  const server = net.createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** Starts redis-server on `port` (a free one by default) and resolves once it accepts connections. */
