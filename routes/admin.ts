@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { redactConfig } from '../src/config/redact.js'
 import type { GatewayConfig } from '../src/config/schema.js'
 import { AdminForbiddenError } from '../src/errors.js'
-import { healthOf } from '../src/upstream/health/target-health.js'
+import { describeUpstreams } from '../src/stats/snapshot.js'
 import type { Upstream } from '../src/upstream/upstream-set.js'
 import { COMMIT, VERSION } from '../src/version.js'
 import { ipRuleRoutes, type IpRulesView } from './ip-rules.js'
@@ -72,23 +72,7 @@ export async function adminRoutes (app: FastifyInstance, opts: { view: AdminView
     config: redactConfig(view.generation.config)
   }))
 
-  app.get('/backends', async () => {
-    const upstreams: Record<string, unknown> = {}
-    for (const upstream of view.generation.built.upstreams.all()) {
-      upstreams[upstream.name] = {
-        balancer: upstream.config.balancer,
-        targets: upstream.targets.map((t) => ({
-          url: t.url,
-          weight: t.weight,
-          healthy: healthOf(t.state)?.healthy ?? true,
-          ejected: healthOf(t.state)?.ejected ?? false,
-          breaker: t.state.breaker?.state ?? 'closed',
-          activeRequests: t.state.activeRequests
-        }))
-      }
-    }
-    return { upstreams }
-  })
+  app.get('/backends', async () => ({ upstreams: describeUpstreams(view.generation.built.upstreams.all()) }))
 
   app.post('/reload', { preHandler: requireToken(view) }, async (_request, reply) => {
     const result = await view.reload('admin POST /reload', true) as { result: string }

@@ -29,15 +29,26 @@ async function sum (metric: MetricValues, match: (labels: Record<string, string 
   return values.reduce((n, v) => match(v.labels) ? n + v.value : n, 0)
 }
 
-function targetsOf (upstream: Upstream): TargetStats[] {
-  return upstream.targets.map((t) => ({
-    url: redactUrl(t.url),
-    weight: t.weight,
-    healthy: healthOf(t.state)?.healthy ?? true,
-    ejected: healthOf(t.state)?.ejected ?? false,
-    breaker: t.state.breaker?.state ?? 'closed',
-    activeRequests: t.state.activeRequests
-  }))
+/**
+ * Every upstream's balancer and targets with their state: `upstreams` of /stats and of
+ * admin GET /backends, which show the same thing. URLs have any password redacted.
+ */
+export function describeUpstreams (all: readonly Upstream[]): Record<string, { balancer: string, targets: TargetStats[] }> {
+  const upstreams: Record<string, { balancer: string, targets: TargetStats[] }> = {}
+  for (const upstream of all) {
+    upstreams[upstream.name] = {
+      balancer: upstream.config.balancer,
+      targets: upstream.targets.map((t) => ({
+        url: redactUrl(t.url),
+        weight: t.weight,
+        healthy: healthOf(t.state)?.healthy ?? true,
+        ejected: healthOf(t.state)?.ejected ?? false,
+        breaker: t.state.breaker?.state ?? 'closed',
+        activeRequests: t.state.activeRequests
+      }))
+    }
+  }
+  return upstreams
 }
 
 export async function buildStats (view: StatsView): Promise<GatewayStats> {
@@ -47,10 +58,7 @@ export async function buildStats (view: StatsView): Promise<GatewayStats> {
     const w = stats.route(r.name)
     return { name: r.name, requests: w.total, rate: w.rate, errorRate: w.errorRate, p50: w.p50, p90: w.p90, p99: w.p99 }
   })
-  const upstreams: Record<string, { balancer: string, targets: TargetStats[] }> = {}
-  for (const upstream of generation.built.upstreams.all()) {
-    upstreams[upstream.name] = { balancer: upstream.config.balancer, targets: targetsOf(upstream) }
-  }
+  const upstreams = describeUpstreams(generation.built.upstreams.all())
   const cache = async (result: string): Promise<number> => await sum(cacheRequestsTotal, (l) => l.result === result)
   const [active, ws, rateLimited, blocked, hit, miss, bypass] = await Promise.all([
     sum(activeConnections), sum(websocketConnections), sum(rateLimitedTotal), sum(blockedIpsTotal),
