@@ -20,6 +20,8 @@ export const IpDeniedError = createError('TURNPIKE_IP_DENIED', 'Requests from th
 export const DdosBlockedError = createError('TURNPIKE_DDOS_BLOCKED', 'Too many requests from this address: blocked for %s s', 429)
 export const RateLimitedError = createError('TURNPIKE_RATE_LIMITED', 'Rate limit exceeded: retry in %s s', 429)
 export const UnauthorizedError = createError('TURNPIKE_UNAUTHORIZED', '%s', 401)
+export const TooManyConnectionsError = createError('TURNPIKE_TOO_MANY_CONNECTIONS', 'Too many open connections from this address', 429)
+export const GatewayFullError = createError('TURNPIKE_GATEWAY_FULL', 'The gateway has too many open connections', 503)
 
 /** The codes above, for the test that locks them. */
 export const ERROR_CODES = {
@@ -39,5 +41,7 @@ export const ERROR_CODES = {
   TURNPIKE_IP_DENIED: 403,
   TURNPIKE_DDOS_BLOCKED: 429,
   TURNPIKE_RATE_LIMITED: 429,
-  TURNPIKE_UNAUTHORIZED: 401
+  TURNPIKE_UNAUTHORIZED: 401,
+  TURNPIKE_TOO_MANY_CONNECTIONS: 429,
+  TURNPIKE_GATEWAY_FULL: 503
 } as const

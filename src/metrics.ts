@@ -1,4 +1,4 @@
-// The data plane's Prometheus metrics (SPEC §5), created once per process on the
+// The data plane's Prometheus metrics, created once per process on the
 // prom-client registry that fastify-metrics exposes at admin GET /metrics. They live
 // outside any config generation so counters survive reloads. Label children are
 // cached per route so the hot path does no label hashing.
@@ -188,4 +188,24 @@ export function openWebSocket (route: string): () => void {
   const gauge = websocketsFor(route)
   gauge.inc()
   return () => { gauge.dec() }
+}
+
+export const connectionsRefusedTotal = once('turnpike_connections_refused_total', () => {
+  const counter = new Counter({
+    name: 'turnpike_connections_refused_total',
+    help: 'Client connections refused by security.connections: per-ip (429), total (503)',
+    labelNames: ['reason'] as const
+  })
+  counter.labels('per-ip').inc(0)
+  counter.labels('total').inc(0)
+  return counter
+})
+
+const connectionsRefusedFor = {
+  'per-ip': connectionsRefusedTotal.labels('per-ip'),
+  total: connectionsRefusedTotal.labels('total')
+} as const
+
+export function countConnectionRefused (reason: 'per-ip' | 'total'): void {
+  connectionsRefusedFor[reason].inc()
 }

@@ -1,6 +1,6 @@
 // The long-lived gateway process: the data-plane listener, the admin server, the
 // config watcher, and the current config generation. A reload builds the next
-// generation to one side and swaps one reference; a shutdown drains (SPEC §3).
+// generation to one side and swaps one reference; a shutdown drains.
 import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
@@ -17,6 +17,7 @@ import { activeConnections, configReloadsTotal } from './metrics.js'
 import { UPGRADE_HEAD } from './proxy/websocket.js'
 import { TargetRegistry } from './upstream/registry.js'
 import { EdgeState } from './edge/state.js'
+import { ConnectionGate } from './edge/connection-gate.js'
 import { ProcessTracing } from './tracing/process-tracing.js'
 import { StatsCollector } from './stats/collector.js'
 
@@ -59,6 +60,8 @@ export class Gateway extends EventEmitter {
   private readonly tracing: ProcessTracing
   /** Request counts and latency over the last minute, and recent reloads, for admin GET /stats. */
   readonly stats = new StatsCollector()
+  /** security.connections: counts client connections across generations, refuses those over a limit. */
+  readonly connections: ConnectionGate
   private current!: Generation
   /** Generations with requests still inside (the current one and retired ones). */
   private readonly live = new Set<Generation>()
@@ -77,6 +80,7 @@ export class Gateway extends EventEmitter {
   constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger) {
     super()
     this.edge = new EdgeState(logger)
+    this.connections = new ConnectionGate(() => this.current.config, this.edge.ipRules, logger)
     this.tracing = new ProcessTracing(logger)
     this.on('reload', (result: ReloadResult) => { this.stats.reloads.add(result) })
   }
@@ -93,6 +97,7 @@ export class Gateway extends EventEmitter {
     this.edge.sweep()
     this.lastDigest = digest(this.initial.text)
     this.listener = createListener(config.server)
+    this.connections.guard(this.listener)
     this.listener.on('connection', (socket: Socket) => this.track(socket))
     this.listener.on('request', (req, res) => {
       if (this.draining) res.shouldKeepAlive = false // finish this one, then close

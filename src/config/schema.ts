@@ -119,6 +119,10 @@ export const SecuritySchema = Obj({
     exempt: Type.Optional(Type.Array(Type.String()))
   })),
   ddos: Type.Optional(Obj({ threshold: Type.Integer({ minimum: 1 }), window: Duration(), blockFor: Duration() })),
+  connections: Type.Optional(Obj({
+    perIp: Type.Optional(Type.Integer({ minimum: 1, description: 'open connections from one peer address; more get 429 and are closed' })),
+    total: Type.Optional(Type.Integer({ minimum: 1, description: 'open connections to the whole gateway; more get 503 and are closed' }))
+  }, { description: 'caps on open client connections, counted from accept to close' })),
   rateLimit: Type.Optional(RateLimitSchema)
 })
 

@@ -3,7 +3,7 @@
 // already keeps (read here, once a poll, so the data plane counts nothing twice).
 import { redactUrl } from '../config/redact.js'
 import type { GatewayConfig } from '../config/schema.js'
-import { activeConnections, blockedIpsTotal, cacheRequestsTotal, rateLimitedTotal, websocketConnections } from '../metrics.js'
+import { activeConnections, blockedIpsTotal, cacheRequestsTotal, connectionsRefusedTotal, rateLimitedTotal, websocketConnections } from '../metrics.js'
 import { healthOf } from '../upstream/health/target-health.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { VERSION } from '../version.js'
@@ -60,8 +60,8 @@ export async function buildStats (view: StatsView): Promise<GatewayStats> {
   })
   const upstreams = describeUpstreams(generation.built.upstreams.all())
   const cache = async (result: string): Promise<number> => await sum(cacheRequestsTotal, (l) => l.result === result)
-  const [active, ws, rateLimited, blocked, hit, miss, bypass] = await Promise.all([
-    sum(activeConnections), sum(websocketConnections), sum(rateLimitedTotal), sum(blockedIpsTotal),
+  const [active, ws, rateLimited, blocked, connectionsRefused, hit, miss, bypass] = await Promise.all([
+    sum(activeConnections), sum(websocketConnections), sum(rateLimitedTotal), sum(blockedIpsTotal), sum(connectionsRefusedTotal),
     cache('hit'), cache('miss'), cache('bypass')
   ])
   const startedAt = view.startedAt
@@ -85,6 +85,6 @@ export async function buildStats (view: StatsView): Promise<GatewayStats> {
     routes,
     upstreams,
     reloads: stats.reloads.recent(),
-    policies: { rateLimited, blocked, cache: { hit, miss, bypass } }
+    policies: { rateLimited, blocked, connectionsRefused, cache: { hit, miss, bypass } }
   }
 }

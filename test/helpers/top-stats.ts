@@ -32,7 +32,7 @@ export function sampleStats (): GatewayStats {
       { at: '2025-01-01T02:00:00.000Z', result: 'failure', generation: 3, error: 'gateway.yaml:4:3 routes.0.upstream: unknown upstream "x"' },
       { at: '2025-01-01T01:00:00.000Z', result: 'success', generation: 3 }
     ],
-    policies: { rateLimited: 12, blocked: 4, cache: { hit: 300, miss: 100, bypass: 7 } }
+    policies: { rateLimited: 12, blocked: 4, connectionsRefused: 0, cache: { hit: 300, miss: 100, bypass: 7 } }
   }
 }
 
