@@ -30,7 +30,7 @@ test('a wide terminal shows the header, every route, target, reload and policy c
   assert.match(rowOf(lines, 'orders-2.internal'), /DOWN\s+open\s+0/)
   assert.match(rowOf(lines, 'orders-3.internal'), /EJECTED\s+half-open\s+1\s+2$/)
   assert.match(rowOf(lines, 'failure'), /02:00:00\s+failure\s+3\s+gateway\.yaml:4:3 routes\.0\.upstream: unknown upstream "x"/)
-  assert.match(all, /rate-limited 12 {2}blocked 4 {2}cache hit 300 {2}miss 100 {2}bypass 7/)
+  assert.match(all, /rate-limited 12 {2}blocked 4 {2}cache hit 300 {2}miss 100 {2}bypass 7 {2}connections refused 0/)
   assert.equal(lines.at(-1), 'http://gw:9090 · updated 02:03:04 UTC · every 1s · q quit · r refresh')
   for (const line of lines) assert.ok(width(line) <= 120 && line === line.trimEnd(), `bad line: "${line}"`)
 })

@@ -73,7 +73,7 @@ function renderSummary (/** @type {GatewayStats} */ s) {
   $('total').textContent = fmt.count(r.total)
   $('connections').textContent = `${s.connections.active} connections · ${s.connections.websockets} WebSockets`
   const p = s.policies
-  $('policies').textContent = `rate limited ${p.rateLimited} · blocked ${p.blocked} · cache hit ${p.cache.hit} / miss ${p.cache.miss} / bypass ${p.cache.bypass}`
+  $('policies').textContent = `rate limited ${p.rateLimited} · blocked ${p.blocked} · cache hit ${p.cache.hit} / miss ${p.cache.miss} / bypass ${p.cache.bypass} · connections refused ${p.connectionsRefused}`
   $('window').textContent = `Rates, errors and latency over the last ${s.windowSeconds} s; totals since start.`
 }
 

@@ -150,7 +150,8 @@ function policies (stats: GatewayStats): Span[][] {
     item('blocked', formatCount(p.blocked)),
     item('cache hit', formatCount(p.cache.hit)),
     item('miss', formatCount(p.cache.miss)),
-    item('bypass', formatCount(p.cache.bypass))
+    item('bypass', formatCount(p.cache.bypass)),
+    item('connections refused', formatCount(p.connectionsRefused))
   ]
 }
 
