@@ -3,7 +3,7 @@
 import { bareTarget } from './bare.js'
 import { directTarget } from './direct.js'
 import { nginxTarget } from './nginx.js'
-import { singleRoute, threeTargetsWithHealth, turnpikeTarget, withJwt, withRateLimit } from './turnpike.js'
+import { connectionClose, singleRoute, threeTargetsWithHealth, turnpikeTarget, withConnectionLimits, withJwt, withRateLimit } from './turnpike.js'
 import { benchJwtHeaders } from './jwt-token.js'
 import type { Target } from './types.js'
 
@@ -31,6 +31,25 @@ export const TARGETS: readonly Target[] = [
     config: withJwt,
     headers: benchJwtHeaders,
     relativeTo: 'turnpike'
+  }),
+  turnpikeTarget({
+    name: 'turnpike-connlimit',
+    about: 'Turnpike, the same route with security.connections (perIp and total, never reached)',
+    config: withConnectionLimits,
+    relativeTo: 'turnpike'
+  }),
+  turnpikeTarget({
+    name: 'turnpike-close',
+    about: 'Turnpike, the same route, every request on a new connection (Connection: close)',
+    config: singleRoute,
+    headers: connectionClose
+  }),
+  turnpikeTarget({
+    name: 'turnpike-connlimit-close',
+    about: 'Turnpike with security.connections, every request on a new connection (Connection: close)',
+    config: withConnectionLimits,
+    headers: connectionClose,
+    relativeTo: 'turnpike-close'
   }),
   // A before/after comparison of a hot-path change in one interleaved run: build the
   // old code, copy dist/ to e.g. dist-baseline/, rebuild, and set TURNPIKE_BASELINE.

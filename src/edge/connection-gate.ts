@@ -79,10 +79,10 @@ export class ConnectionGate {
       accept(socket)
       return
     }
-    const { address, perIp, total } = policy.limitsFor(socket.remoteAddress)
-    const admission = this.ledger.admit(address, perIp, total)
+    const address = socket.remoteAddress ?? null
+    const admission = this.ledger.admit(address, policy.perIp, policy.total)
     if (typeof admission === 'string') {
-      this.settle(socket, address, admission, accept, tls)
+      this.decide(socket, address, admission, policy, accept, tls)
       return
     }
     // A ledger elsewhere (the primary's): what the client sends meanwhile waits in the
@@ -91,11 +91,7 @@ export class ConnectionGate {
     socket.on('error', onError)
     admission.then((verdict) => {
       socket.off('error', onError)
-      if (!socket.destroyed) {
-        this.settle(socket, address, verdict, accept, tls)
-      } else if (verdict === 'admitted') {
-        this.ledger.release(address)
-      }
+      this.decide(socket, address, verdict, policy, accept, tls)
     }, (err: unknown) => {
       // Failing open, uncounted: a broken ledger must not take the gateway down with it.
       socket.off('error', onError)
@@ -104,21 +100,48 @@ export class ConnectionGate {
     })
   }
 
-  private settle (socket: Socket, address: string | null, admission: Admission, accept: Handler, tls: boolean): void {
+  /**
+   * Admits, or refuses; a refused peer the policy owes other limits (exempt, trusted)
+   * is counted once more under those (`policy` null then: no second overrule).
+   */
+  private decide (socket: Socket, address: string | null, admission: Admission, policy: ConnectionPolicy | null, accept: Handler, tls: boolean): void {
     if (admission === 'admitted') {
-      socket.once('close', () => { this.ledger.release(address) })
-      accept(socket)
+      this.admitted(socket, address, accept)
       return
     }
-    countConnectionRefused(admission)
+    const overrule = policy?.overrule(address, admission) ?? null
+    if (overrule === null) {
+      this.refused(socket, admission, accept, tls)
+      return
+    }
+    const again = this.ledger.admit(address, overrule.perIp, overrule.total)
+    if (typeof again === 'string') {
+      this.decide(socket, address, again, null, accept, tls)
+      return
+    }
+    again.then((verdict) => { this.decide(socket, address, verdict, null, accept, tls) }, () => { this.refused(socket, admission, accept, tls) })
+  }
+
+  private admitted (socket: Socket, address: string | null, accept: Handler): void {
+    if (socket.destroyed) { // gone while an asynchronous ledger was answering
+      this.ledger.release(address)
+      return
+    }
+    socket.on('close', () => { this.ledger.release(address) })
+    accept(socket)
+  }
+
+  private refused (socket: Socket, refusal: Refusal, accept: Handler, tls: boolean): void {
+    if (socket.destroyed) return
+    countConnectionRefused(refusal)
     deadline(socket)
     if (!tls) {
-      refuse(socket, REFUSALS[admission])
+      refuse(socket, REFUSALS[refusal])
       return
     }
     const key = peerKey(socket)
-    this.refusing.set(key, admission)
-    socket.once('close', () => { this.refusing.delete(key) })
+    this.refusing.set(key, refusal)
+    socket.on('close', () => { this.refusing.delete(key) })
     accept(socket) // the TLS handshake; 'secureConnection' then writes the refusal
   }
 }

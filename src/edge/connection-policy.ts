@@ -1,27 +1,31 @@
-// What `security.connections` asks of one new connection, compiled once per config
-// generation (and again when the run-time IP rules change), never per connection:
-// the two limits and which peers the per-address limit leaves alone.
+// What `security.connections` asks of a new connection, compiled once per config
+// generation (and again when the run-time IP rules change), never per connection: the
+// two limits, and the peers a limit leaves alone. Those are looked up only for a
+// connection a limit would refuse, since matching an address against CIDR lists costs
+// more than counting it.
 import type { GatewayConfig } from '../config/schema.js'
 import { configLists, effectiveLists } from '../ip-rules/lists.js'
 import { IpRuleSet } from '../ip-rules/rule-set.js'
 import type { IpRuleStore } from '../ip-rules/store.js'
 import { compileTrust, type TrustFunction } from '../proxy/trust.js'
+import type { Admission } from './connection-ledger.js'
 
-/** How one peer is limited: as itself, or (null) in the total only. */
-export interface PeerLimits {
-  readonly address: string | null
+/** The limits to count a connection under once more, after a first refusal. */
+export interface Overrule {
   readonly perIp: number
   readonly total: number
 }
 
+const UNLIMITED: Overrule = { perIp: Infinity, total: Infinity }
+
 export class ConnectionPolicy {
   readonly perIp: number
   readonly total: number
-  /** Exempt peers: counted (they hold descriptors like any) but never refused. */
+  /** Exempt peers are never refused; they count (they hold descriptors like any). */
   private readonly exempt: IpRuleSet
   private readonly trusted: TrustFunction | null
-  private readonly unlimited: PeerLimits = { address: null, perIp: Infinity, total: Infinity }
-  private readonly inTotal: PeerLimits
+  /** A trusted proxy carries many clients: only the total applies to it. */
+  private readonly totalOnly: Overrule
 
   /** Null when the config sets no connection limit: then nothing is counted. */
   static compile (config: Readonly<GatewayConfig>, rules: IpRuleStore): ConnectionPolicy | null {
@@ -35,16 +39,15 @@ export class ConnectionPolicy {
     this.total = total
     const exempt = effectiveLists(configLists(config.security?.ipFilter), rules.snapshot()).exempt
     this.exempt = new IpRuleSet({ allow: [], deny: [], exempt })
-    // A trusted proxy carries many clients: only the total applies to it.
     this.trusted = config.server.trustProxy === false ? null : compileTrust(config.server.trustProxy)
-    this.inTotal = { address: null, perIp: Infinity, total }
+    this.totalOnly = { perIp: Infinity, total }
   }
 
-  /** The limits for a connection from `address` (the TCP peer; undefined once it is gone). */
-  limitsFor (address: string | undefined): PeerLimits {
-    if (address === undefined) return this.inTotal
-    if (!this.exempt.empty && this.exempt.verdict(address) === 'exempt') return this.unlimited
-    if (this.trusted?.(address, 0) === true) return this.inTotal
-    return { address, perIp: this.perIp, total: this.total }
+  /** For a connection from `address` that `refusal` turned away: the limits it is owed instead, or null (refused). */
+  overrule (address: string | null, refusal: Exclude<Admission, 'admitted'>): Overrule | null {
+    if (address === null) return null
+    if (!this.exempt.empty && this.exempt.verdict(address) === 'exempt') return UNLIMITED
+    if (refusal === 'per-ip' && this.trusted?.(address, 0) === true) return this.totalOnly
+    return null
   }
 }
