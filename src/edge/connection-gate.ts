@@ -1,7 +1,7 @@
 // The door of the data-plane listener (`security.connections`): every TCP connection is
 // counted on accept, before any protocol sees it, and released on close, so HTTP/1.1,
-// TLS, WebSocket tunnels (the same socket) and HTTP/2 alike hold their place until the
-// client goes. A connection over a limit never reaches the protocol handler: it gets a
+// TLS, WebSocket tunnels (the same socket) and, once it lands, HTTP/2 hold their place
+// until the client goes. A connection over a limit never reaches the protocol handler: it gets a
 // 429 or 503 on its own and closes; open connections are never cut to make room.
 //
 // `guard` puts the gate in front of the handlers the server registered for 'connection'
