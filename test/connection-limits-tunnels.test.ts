@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import { mkdtemp, rm } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
@@ -39,7 +39,7 @@ routes:
   - { name: app, match: { path: / }, upstream: app }
 `
 
-test('TLS: the connection over perIp completes its handshake and reads the 429, then is closed', async () => {
+test('TLS: the connection over perIp completes its handshake and reads the 429, then is closed', { timeout: 60_000 }, async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'turnpike-connlimit-'))
   const key = path.join(dir, 'tls.key')
   const cert = path.join(dir, 'tls.crt')
@@ -62,6 +62,15 @@ ${routes()}`)
     await eventually(() => gw.gateway.connections.ledger.open === 2, 'the gateway saw the TLS close')
     const next = await Peer.open(gw.port, '127.0.3.1', { tls: true })
     assert.equal((await next.get()).status, 200)
+
+    // Over the limit and silent (no handshake, no close): the gateway drops it at its
+    // refusal deadline, not at the TLS handshake timeout minutes later.
+    // (allowHalfOpen: this client never closes its side; 'end' is the gateway's FIN.)
+    const silent = net.connect({ host: '127.0.0.1', port: gw.port, localAddress: '127.0.3.1', allowHalfOpen: true })
+    silent.on('error', () => undefined)
+    await once(silent, 'end')
+    silent.destroy()
+
     for (const peer of [held[1]!, other, next]) await peer.close()
     await eventually(() => gw.gateway.connections.ledger.addresses === 0, 'no entry left')
   } finally {
