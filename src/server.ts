@@ -8,7 +8,7 @@ import type { Server } from 'node:http'
 import type { Logger } from 'pino'
 import { buildAdmin, type AdminServer } from './admin/server.js'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load.js'
+import { ConfigError, parseConfigText, readConfigText, type LoadedConfig } from './config/load.js'
 import type { GatewayConfig } from './config/schema.js'
 import { watchConfig, type ConfigWatcher } from './config/watch.js'
 import { Generation } from './generation.js'
@@ -72,6 +72,8 @@ export class Gateway extends EventEmitter {
   draining = false
   private ready = false
   private lastDigest = ''
+  /** The digest of the last text a reload rejected: the watcher does not validate it again. */
+  private rejectedDigest = ''
   lastReload: ReloadResult | null = null
 
   constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger) {
@@ -111,7 +113,10 @@ export class Gateway extends EventEmitter {
       })
     })
     await this.admin.listen()
-    if (options.watch !== false) this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
+    if (options.watch !== false) {
+      this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
+      await this.watcher.ready
+    }
     this.ready = true
     this.logger.info({ listen: this.dataAddress, admin: this.adminAddress, generation: this.current.id, routes: config.routes.length }, 'turnpike started')
   }
@@ -154,22 +159,30 @@ export class Gateway extends EventEmitter {
     const at = new Date().toISOString()
     if (this.stopping !== null) return { result: 'unchanged', at, generation: this.current.id }
     let loaded: LoadedConfig
+    let textDigest = ''
     try {
-      loaded = await loadConfigFile(this.file)
+      const text = await readConfigText(this.file)
+      textDigest = digest(text)
+      // A file event that left the text as it was (a touch, a rewrite of the same bytes,
+      // an edit already rejected) is not worth a validation, nor another log line.
+      if (!force && (textDigest === this.lastDigest || textDigest === this.rejectedDigest)) {
+        return { result: 'unchanged', at, generation: this.current.id }
+      }
+      loaded = parseConfigText(text, this.file)
     } catch (err) {
       const error = err instanceof ConfigError ? err.message : String(err)
+      this.rejectedDigest = textDigest
       configReloadsTotal.labels('failure').inc()
       this.logger.error({ reason, file: this.file, problems: err instanceof ConfigError ? err.problems : undefined }, `config reload rejected, keeping generation ${this.current.id}:\n${error}`)
       this.lastReload = { result: 'failure', at, generation: this.current.id, error }
       this.emit('reload', this.lastReload)
       return this.lastReload
     }
-    const textDigest = digest(loaded.text)
-    if (!force && textDigest === this.lastDigest) return { result: 'unchanged', at, generation: this.current.id }
     let next: Generation
     try {
       next = await this.build(loaded)
     } catch (err) {
+      this.rejectedDigest = textDigest
       configReloadsTotal.labels('failure').inc()
       this.logger.error({ err, reason }, 'config reload failed while building the new generation')
       this.lastReload = { result: 'failure', at, generation: this.current.id, error: String(err) }
@@ -179,6 +192,7 @@ export class Gateway extends EventEmitter {
     const previous = this.current
     this.current = next // the swap: new requests from here on see the new config
     this.lastDigest = textDigest
+    this.rejectedDigest = ''
     previous.retire()
     const older = [...this.live].filter((g) => g !== next)
     this.tracing.commit(Promise.all(older.map(async (g) => { await g.idle() })))
