@@ -42,7 +42,7 @@ test('auth secrets, API key hashes and URL passwords are redacted', () => {
   const config: GatewayConfig = Value.Decode(GatewayConfigSchema, Value.Default(GatewayConfigSchema, {
     redis: { url: 'redis://user:hunter2@redis:6379/0', keyPrefix: 't:' },
     auth: {
-      jwt: { secret: 'jwt-secret', issuer: 'https://id' },
+      jwt: { secret: 'jwt-secret-of-at-least-32-bytes-long', issuer: 'https://id' },
       apiKeys: { keys: [{ id: 'ci', sha256: 'a'.repeat(64) }] }
     }
   }))
