@@ -19,6 +19,7 @@ import { TargetRegistry } from './upstream/registry.js'
 import { EdgeState } from './edge/state.js'
 import { ProcessTracing } from './tracing/process-tracing.js'
 import { StatsCollector } from './stats/collector.js'
+import { listenError } from './start-error.js'
 
 export interface ReloadResult {
   readonly result: 'success' | 'failure' | 'unchanged'
@@ -105,20 +106,36 @@ export class Gateway extends EventEmitter {
       this.current.handleUpgrade(req, socket)
     })
     this.admin = await buildAdmin(this, config.admin)
-    await new Promise<void>((resolve, reject) => {
-      this.listener.once('error', reject)
-      this.listener.listen(config.server.port, config.server.host, () => {
-        this.listener.off('error', reject)
-        resolve()
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const failed = (err: unknown): void => { reject(listenError(err, 'server.port', config.server.host, config.server.port)) }
+        this.listener.once('error', failed)
+        this.listener.listen(config.server.port, config.server.host, () => {
+          this.listener.off('error', failed)
+          resolve()
+        })
       })
-    })
-    await this.admin.listen()
+      await this.admin.listen().catch((err: unknown) => { throw listenError(err, 'admin.port', config.admin.host, config.admin.port) })
+    } catch (err) {
+      await this.abandon()
+      throw err
+    }
     if (options.watch !== false) {
       this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
       await this.watcher.ready
     }
     this.ready = true
     this.logger.info({ listen: this.dataAddress, admin: this.adminAddress, generation: this.current.id, routes: config.routes.length }, 'turnpike started')
+  }
+
+  /** Undoes a start that failed at its listeners, so nothing is left running. */
+  private async abandon (): Promise<void> {
+    if (this.listener.listening) await new Promise<void>((resolve) => { this.listener.close(() => { resolve() }) })
+    await this.admin.close()
+    await Promise.all([...this.live].map(async (g) => await g.dispose()))
+    await this.tracing.shutdown()
+    await this.registry.closeAll()
+    await this.edge.close()
   }
 
   private track (socket: Socket): void {

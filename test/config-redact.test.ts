@@ -33,7 +33,7 @@ test('secrets are redacted; durations and sizes are written as in the file', () 
 })
 
 test('an empty admin token stays visible as empty (it means mutating calls are off)', () => {
-  const shown = redactConfig(parseConfigText('', 'gw.yaml', {}).config) as GatewayConfigInput
+  const shown = redactConfig(parseConfigText('{}', 'gw.yaml', {}).config) as GatewayConfigInput
   assert.equal(shown.admin.token, '')
 })
 
