@@ -21,6 +21,13 @@ export function isBodyLimit (err: unknown): boolean {
   return err instanceof BodyLimitExceeded || rootCause(err) instanceof BodyLimitExceeded
 }
 
+/** A failure the client gets a 502 for (refused, reset, a malformed answer). */
+export function isBadGateway (err: unknown): boolean {
+  if (typeof err !== 'object' || err === null || typeof (err as { statusCode?: unknown }).statusCode === 'number') return false
+  const code = (err as { code?: string }).code
+  return !(code !== undefined && TIMEOUT_CODES.has(code)) && !isBodyLimit(err)
+}
+
 export function upstreamError (err: unknown, upstream: string, timeoutMs: number, bodyLimit: number): Error {
   const code = (err as { code?: string }).code
   if (code !== undefined && TIMEOUT_CODES.has(code)) return new GatewayTimeoutError(upstream, timeoutMs)
