@@ -53,7 +53,7 @@ const digest = (text: string): string => createHash('sha256').update(text).diges
 /** Emits 'reload' with each ReloadResult of success or failure (for tests and dashboards). */
 export class Gateway extends EventEmitter {
   readonly startedAt = new Date()
-  readonly registry = new TargetRegistry()
+  readonly registry: TargetRegistry
   /** Redis and the policies' state that outlives a generation (rate-limit counters, IP rules, cache). */
   readonly edge: EdgeState
   /** The tracer provider each generation gets; replaced on reload when `tracing` changes. */
@@ -79,6 +79,7 @@ export class Gateway extends EventEmitter {
 
   constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger) {
     super()
+    this.registry = new TargetRegistry(logger)
     this.edge = new EdgeState(logger)
     this.tracing = new ProcessTracing(logger)
     this.on('reload', (result: ReloadResult) => { this.stats.reloads.add(result) })
