@@ -1,4 +1,5 @@
-// `turnpike start [-c FILE]`: load the config (SPEC §1 search order), start the
+// `turnpike start [-c FILE]`: load the config (the first of -c, $TURNPIKE_CONFIG,
+// ./gateway.yaml, ./configs/gateway.yaml: locate.ts), start the
 // gateway, and wire the signals: SIGHUP reloads, SIGTERM/SIGINT drain and exit 0.
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfigFile } from '../config/load.js'

@@ -1,4 +1,4 @@
-// Forwarding for a route with `retry` (SPEC §2). The rules, and why:
+// Forwarding for a route with `retry`. The rules, and why:
 // - Only idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE), plus POST and PATCH
 //   when the client sent an Idempotency-Key: replaying anything else could do twice
 //   what the client asked for once.
