@@ -74,8 +74,16 @@ test('defaults are filled inside each upstream (Value.Default skips Record value
   assert.equal(config.upstreams.orders?.onNoHealthyTarget, 'fail')
 })
 
-test('sections left out get their defaults; an empty file is a valid, empty gateway', () => {
-  const { config } = parseConfigText('', 'gw.yaml', {})
+test('an empty file is an error, not a gateway without routes', () => {
+  for (const text of ['', '\n  \n', '# only a comment\n', '---\n']) {
+    assert.throws(() => parseConfigText(text, 'gw.yaml', {}), (err: unknown) =>
+      err instanceof ConfigError && err.message === 'gw.yaml:1:1: the config file is empty (nothing but whitespace or comments)', JSON.stringify(text))
+  }
+  assert.throws(() => parseConfigText('~\n', 'gw.yaml', {}), (err: unknown) => err instanceof ConfigError && /must be a YAML mapping/.test(err.message))
+})
+
+test('sections left out get their defaults; an empty mapping is a valid, empty gateway', () => {
+  const { config } = parseConfigText('{}', 'gw.yaml', {})
   assert.equal(config.server.port, 8080)
   assert.equal(config.admin.port, 9090)
   assert.equal(config.admin.token, '')

@@ -81,7 +81,7 @@ routes:
   assert.match(await metrics(gw), /turnpike_rate_limited_total\{route="limited"\} 2\n/)
 })
 
-test('the 429 body is the SPEC error shape', async (t) => {
+test('the 429 body is the gateway error shape', async (t) => {
   const { gw } = await setup(t, (b) => `${BASE}upstreams: { app: { targets: [{ url: "${b.url}" }] } }
 routes:
   - { name: one, match: { path: / }, upstream: app, rateLimit: { max: 1, window: 1h } }

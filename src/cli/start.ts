@@ -1,10 +1,12 @@
-// `turnpike start [-c FILE]`: load the config (SPEC §1 search order), start the
+// `turnpike start [-c FILE]`: load the config (the first of -c, $TURNPIKE_CONFIG,
+// ./gateway.yaml, ./configs/gateway.yaml: locate.ts), start the
 // gateway, and wire the signals: SIGHUP reloads, SIGTERM/SIGINT drain and exit 0.
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfigFile } from '../config/load.js'
 import { locateConfig } from '../config/locate.js'
 import { createLogger } from '../logger.js'
 import { Gateway } from '../server.js'
+import { StartError } from '../start-error.js'
 
 export async function run (argv: string[]): Promise<number> {
   let values
@@ -32,6 +34,10 @@ export async function run (argv: string[]): Promise<number> {
   try {
     await gateway.start()
   } catch (err) {
+    if (err instanceof StartError) {
+      process.stderr.write(`turnpike: ${err.message}\n`)
+      return 1
+    }
     logger.fatal({ err }, 'turnpike could not start')
     logger.flush()
     return 1

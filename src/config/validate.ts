@@ -10,6 +10,7 @@ import { upstreamIssues } from './check-upstreams.js'
 import { serverIssues } from './check-server.js'
 import { authIssues } from './check-auth.js'
 import { ipRuleIssues } from './check-ip-rules.js'
+import { corsIssues } from './check-cors.js'
 import { policyDurationIssues } from './check-policy-durations.js'
 import { isObject } from './guards.js'
 import { shapeIssues, withDefaults } from './defaults.js'
@@ -38,6 +39,7 @@ export function validateConfig (data: unknown, options: ValidateOptions): Valida
     ...serverIssues(value, options.baseDir),
     ...authIssues(value),
     ...ipRuleIssues(value),
+    ...corsIssues(value),
     ...policyDurationIssues(value)
   ]
   return { value, issues: withoutCascades(issues) }

@@ -6,7 +6,7 @@
 import { Pool } from 'undici'
 import type { UpstreamConfig } from '../config/schema.js'
 import { HealthRegistry } from './health/health-registry.js'
-import type { TargetHealth } from './health/target-health.js'
+import type { HealthLog, TargetHealth } from './health/target-health.js'
 import type { TargetState } from './target.js'
 
 type PoolConfig = UpstreamConfig['pool']
@@ -17,7 +17,12 @@ interface Entry { state: TargetState, refs: number, health: TargetHealth }
 
 export class TargetRegistry {
   private readonly entries = new Map<string, Entry>()
-  readonly health = new HealthRegistry()
+  readonly health: HealthRegistry
+
+  /** `log` hears of targets leaving rotation and coming back. */
+  constructor (log?: HealthLog) {
+    this.health = new HealthRegistry(log)
+  }
 
   private static keyOf (upstream: string, origin: string, pool: PoolConfig): string {
     return `${upstream}\u0000${origin}\u0000${pool.connections}/${pool.keepAlive}/${pool.connectTimeout}`

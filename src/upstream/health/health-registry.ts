@@ -11,7 +11,7 @@
 import { TargetBreaker } from '../breaker.js'
 import { ActiveChecker } from './active-checker.js'
 import { OutlierDetector } from './outlier-detector.js'
-import { TargetHealth } from './target-health.js'
+import { TargetHealth, type HealthLog } from './target-health.js'
 import type { HealthPolicy } from './types.js'
 
 interface Holder { readonly key: string, readonly policy: HealthPolicy, refs: number }
@@ -28,11 +28,13 @@ interface Entry {
 export class HealthRegistry {
   private readonly entries = new Map<string, Entry>()
 
+  constructor (private readonly log?: HealthLog) {}
+
   acquire (upstream: string, origin: string, policy: HealthPolicy): TargetHealth {
     const key = `${upstream}\u0000${origin}`
     let entry = this.entries.get(key)
     if (entry === undefined) {
-      entry = { health: new TargetHealth(upstream, origin), holders: [] }
+      entry = { health: new TargetHealth(upstream, origin, this.log), holders: [] }
       this.entries.set(key, entry)
     }
     const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection, policy.circuitBreaker])
@@ -80,7 +82,7 @@ function apply (entry: Entry): void {
   if (entry.checker?.key !== checkKey) {
     entry.checker?.checker.stop()
     entry.checker = undefined
-    if (healthCheck === undefined) health.setHealthy(true)
+    if (healthCheck === undefined) health.setHealthy(true, 'healthCheck was removed from the config')
     else entry.checker = { key: checkKey, checker: new ActiveChecker(health.origin, healthCheck, health).start() }
   }
 
@@ -89,7 +91,7 @@ function apply (entry: Entry): void {
     entry.detector?.detector.stop()
     entry.detector = undefined
     health.onOutcome = undefined
-    health.setEjected(false)
+    health.setEjected(false, 'outlierDetection was changed in the config')
     if (outlierDetection !== undefined) {
       const detector = new OutlierDetector(outlierDetection, health)
       entry.detector = { key: detectKey, detector }
@@ -103,7 +105,7 @@ function apply (entry: Entry): void {
     entry.breaker = undefined
     health.setBreaker(undefined)
     if (circuitBreaker !== undefined) {
-      const breaker = new TargetBreaker(health.upstream, health.origin, circuitBreaker, (out) => { health.setBreakerOpen(out) })
+      const breaker = new TargetBreaker(health.upstream, health.origin, circuitBreaker, (out) => { health.setBreakerOpen(out) }, health.log)
       entry.breaker = { key: breakerKey, breaker }
       health.setBreaker(breaker)
     }
