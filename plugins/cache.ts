@@ -1,4 +1,4 @@
-// The response cache (SPEC §3 "Cache"): GET and HEAD on routes with `cache`, looked up
+// The response cache: GET and HEAD on routes with `cache`, looked up
 // in preHandler (after IP rules, rate limits and auth have had their say) and filled
 // in onSend, where the upstream body arrives as a stream on these routes
 // (`route.bodyPolicies`, src/proxy/response-relay.ts). A hit never reaches the upstream.

@@ -13,6 +13,7 @@
 // LOG_EVERY_MS; each breaker transition is logged once and emitted ('down' / 'up').
 import { EventEmitter } from 'node:events'
 import { performance } from 'node:perf_hooks'
+import type { RedisOptions } from 'ioredis'
 import type { Logger } from 'pino'
 import { countRedisError } from '../metrics.js'
 import { redactUrl } from '../config/redact.js'
@@ -62,7 +63,7 @@ export class RedisLink extends EventEmitter<{ up: [], down: [reason: string] }> 
   private lastLog = 0
   private suppressed = 0
 
-  constructor (readonly url: string, readonly keyPrefix: string, private readonly logger: Logger, options = {}) {
+  constructor (readonly url: string, readonly keyPrefix: string, private readonly logger: Logger, options: RedisOptions = {}) {
     super()
     this.client = connect(url, options)
     const probeKey = this.key('probe')
