@@ -15,7 +15,7 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 function configFor (backendUrl: string, redisUrl: string, prefix: string): string {
   return `${BASE}
-redis: { url: "${redisUrl}", keyPrefix: "${prefix}" }
+redis: { url: "${redisUrl}", keyPrefix: "${prefix}", timeout: 5s }  # about shared state, not a slow Redis: a busy machine must not make it fall back
 upstreams:
   app: { targets: [{ url: ${backendUrl} }] }
 routes:

@@ -20,7 +20,7 @@ const TOKEN = { authorization: 'Bearer test-token' }
 
 function yaml (backend: Backend, redisUrl: string, prefix: string): string {
   return `${BASE.replace('port: 0 }', 'port: 0, trustProxy: true }')}
-redis: { url: "${redisUrl}", keyPrefix: "${prefix}" }
+redis: { url: "${redisUrl}", keyPrefix: "${prefix}", timeout: 5s }  # about shared state, not a slow Redis: a busy machine must not make it fall back
 upstreams:
   app: { targets: [{ url: ${backend.url} }] }
 routes:

@@ -21,7 +21,7 @@ export interface Kept {
 export class EdgeState {
   private link: RedisLink | null = null
   /** The link and keys of the running generation while the next one is being built. */
-  private before: { link: RedisLink | null, used: Set<string> } | null = null
+  private before: { link: RedisLink | null, timeout: number, used: Set<string> } | null = null
   private readonly kept = new Map<string, object>()
   private used = new Set<string>()
   /** Run-time IP rules (admin API): read by the ip-rules policy of every generation. */
@@ -37,11 +37,10 @@ export class EdgeState {
   /**
    * Called before each generation is built: (re)connects Redis when its URL or prefix
    * changed, and starts a new round of `keep` bookkeeping. redis.timeout applies to
-   * the running link at once (a generation that is rolled back leaves it changed:
-   * harmless, the next successful reload sets it again).
+   * the link at once, without reconnecting (and is put back by `rollback`).
    */
   configure (config: Readonly<GatewayConfig>): void {
-    this.before = { link: this.link, used: this.used }
+    this.before = { link: this.link, timeout: this.link?.timeout ?? DEFAULT_TIMEOUT_MS, used: this.used }
     this.used = new Set()
     const url = config.redis?.url ?? ''
     const prefix = config.redis?.keyPrefix ?? 'turnpike:'
@@ -57,6 +56,7 @@ export class EdgeState {
       void this.link?.close()
       this.use(this.before.link)
     }
+    if (this.link !== null) this.link.timeout = this.before.timeout
     this.used = this.before.used
     this.before = null
   }
