@@ -46,7 +46,7 @@ test('Redis Cluster with a master killed: answers go on, the breaker opens; with
   const slowest = Math.max(...all.map((r) => r.ms))
   assert.ok(slowest < 1000, `slowest request took ${slowest.toFixed(0)} ms (redis.timeout ${TIMEOUT_MS} ms)`)
   const quick = open.filter((r) => r.ms < TIMEOUT_MS).length
-  assert.ok(quick >= open.length * 0.75, `with the breaker open ${quick} of ${open.length} requests took less than redis.timeout`)
+  assert.ok(quick > open.length / 2, `with the breaker open ${quick} of ${open.length} requests took less than redis.timeout`)
 
   await cluster.restart(cluster.nodes.indexOf(dead))
   await cluster.healthy()

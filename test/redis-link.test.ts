@@ -15,16 +15,19 @@ test('one budget for all of a request\'s calls; the breaker answers without Redi
   const redis = await startPrivateRedis()
   const logs: LogLine[] = []
   const link = new RedisLink(redis.url, 'link-test:', capturingLogger(logs))
-  link.timeout = 100
+  // Generous while Redis is healthy (a busy machine must not make those calls fall back), short for the stall.
+  link.timeout = 5000
   t.after(async () => {
     redis.resume()
     await link.close()
     await redis.kill()
   })
-  await once(link.client, 'ready')
+  // Not events.once: a connection error before 'ready' would reject it.
+  if (!link.ready) await new Promise((resolve) => link.client.once('ready', resolve))
   const get = async (): Promise<string> => await link.client.get('link-test:k') ?? 'nil'
   assert.equal(await link.run('test', get, () => 'fallback'), 'nil', 'healthy: Redis answers')
 
+  link.timeout = 100
   redis.stall()
   const budget: RedisBudget = { redisWaited: 0 }
   const first = link.run('test', get, () => 'fallback', budget)
@@ -43,6 +46,7 @@ test('one budget for all of a request\'s calls; the breaker answers without Redi
   const up = once(link, 'up', { signal: AbortSignal.timeout(15_000) })
   redis.resume()
   await up
+  link.timeout = 5000
   assert.equal(link.stats.state, 'closed')
   assert.equal(logs.filter((l) => l.msg.startsWith('redis breaker closed')).length, 1)
   assert.equal(await link.run('test', get, () => 'fallback'), 'nil', 'closed: Redis answers again')

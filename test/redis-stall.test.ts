@@ -70,7 +70,7 @@ test('Redis stalled (SIGSTOP): every request answered quickly, the breaker opens
   assert.ok(openedAt >= 0 && openedAt < 10, `the breaker opened after request ${openedAt}`)
   const after = answers.slice(openedAt + 1)
   const quick = after.filter((r) => r.ms < TIMEOUT_MS).length
-  assert.ok(quick >= after.length * 0.75, `with the breaker open ${quick} of ${after.length} requests took less than redis.timeout`)
+  assert.ok(quick > after.length / 2, `with the breaker open ${quick} of ${after.length} requests took less than redis.timeout`)
 
   const during = await stats(a)
   assert.equal(during.redis?.state, 'open')

@@ -110,7 +110,7 @@ export class RedisLink extends EventEmitter<{ up: [], down: [reason: string] }> 
    */
   run<T, F> (doing: string, command: (client: RedisClient) => Promise<T>, fallback: () => F, budget?: RedisBudget): Promise<T | F> | F {
     if (this.breaker.open) return fallback()
-    const wait = budget === undefined ? this.timeout : Math.ceil(this.timeout - budget.redisWaited)
+    const wait = budget === undefined ? this.timeout : Math.floor(this.timeout - budget.redisWaited)
     if (wait <= 0 || this.pending >= MAX_IN_FLIGHT) return fallback()
     if (this.client.status !== 'ready') {
       this.failed(NOT_CONNECTED, doing)
@@ -157,16 +157,17 @@ export class RedisLink extends EventEmitter<{ up: [], down: [reason: string] }> 
     const started = performance.now()
     return new Promise<T | F>((resolve) => {
       let done = false
-      const finish = (): boolean => {
+      /** Charges the wait to the request's budget; a timeout charges all of `wait` (a timer may fire a little early). */
+      const finish = (timedOut: boolean): boolean => {
         if (done) return false
         done = true
         clearTimeout(timer)
-        if (budget !== undefined) budget.redisWaited += performance.now() - started
+        if (budget !== undefined) budget.redisWaited += timedOut ? Math.max(wait, performance.now() - started) : performance.now() - started
         return true
       }
       // The reply may still come after this; it is then ignored (and frees its slot).
       const timer = setTimeout(() => {
-        if (!finish()) return
+        if (!finish(true)) return
         this.failed(`no answer within ${wait} ms`, doing)
         resolve(fallback())
       }, wait)
@@ -178,12 +179,12 @@ export class RedisLink extends EventEmitter<{ up: [], down: [reason: string] }> 
       }
       sent.then((value) => {
         this.pending--
-        if (!finish()) return
+        if (!finish(false)) return
         this.breaker.succeeded()
         resolve(value)
       }, (err: unknown) => {
         this.pending--
-        if (!finish()) return
+        if (!finish(false)) return
         this.failed(err, doing)
         resolve(fallback())
       })
