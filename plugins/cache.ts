@@ -129,7 +129,7 @@ async function cachePolicy (scope: FastifyInstance, options: PolicyOptions): Pro
       } else if (found.kind === 'entry') {
         hit(reply, route, found)
       } else {
-        whenFound(store.get(variantKey(key, found.names, request.headers)), (variant) => {
+        whenFound(store.get(variantKey(key, found.names, request.headers), request.turnpike), (variant) => {
           if (variant === UNAVAILABLE) {
             bypass(reply, route)
             done()
@@ -142,7 +142,7 @@ async function cachePolicy (scope: FastifyInstance, options: PolicyOptions): Pro
         }, done)
       }
     }
-    whenFound(store.get(key), answer, done)
+    whenFound(store.get(key, request.turnpike), answer, done)
   })
 
   scope.addHook('onSend', (request: CacheRequest, reply, payload, done) => {

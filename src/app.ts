@@ -148,7 +148,8 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
       exempt: false,
       identity: null,
       claims: null,
-      trace: null
+      trace: null,
+      redisWaited: 0
     }
     if (tracing !== null) request.turnpike.trace = tracing.startRequest(request, clientIpOf(request))
     reply.header('x-request-id', request.id)

@@ -175,6 +175,21 @@ export function countRedisError (): void {
   redisErrorsTotal.inc()
 }
 
+export const redisUp = once('turnpike_redis_up', () => {
+  const gauge = new Gauge({
+    name: 'turnpike_redis_up',
+    help: 'Redis link: 1 while the gateway uses Redis, 0 while its breaker is open (in-process state); absent without redis.url'
+  })
+  gauge.remove()
+  return gauge
+})
+
+/** The running link's breaker state; null when no Redis is configured (the series goes away). */
+export function setRedisUp (up: boolean | null): void {
+  if (up === null) redisUp.remove()
+  else redisUp.set(up ? 1 : 0)
+}
+
 export const websocketConnections = once('turnpike_websocket_connections', () => new Gauge({
   name: 'turnpike_websocket_connections',
   help: 'Open WebSocket tunnels, by route',

@@ -84,7 +84,11 @@ export const RedisSchema = Obj({
     pattern: '^($|rediss?://.+|cluster:.+|sentinels:[^@]+@.+)$',
     description: 'redis:// or rediss:// URL, `cluster:URL,URL,…` or `sentinels:MASTER@HOST:PORT,…`; empty = in-process state only'
   }),
-  keyPrefix: Type.String({ default: 'turnpike:' })
+  keyPrefix: Type.String({ default: 'turnpike:' }),
+  timeout: Duration({
+    default: '50ms',
+    description: 'the most one request waits for all of its Redis calls together; past it the request is served from in-process state (rate limits, DDoS) or uncached (cache)'
+  })
 })
 
 export const TracingSchema = Obj({

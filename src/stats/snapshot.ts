@@ -7,8 +7,9 @@ import { activeConnections, blockedIpsTotal, cacheRequestsTotal, connectionsRefu
 import { healthOf } from '../upstream/health/target-health.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { VERSION } from '../version.js'
+import type { RedisLinkStats } from '../redis/link.js'
 import type { StatsCollector } from './collector.js'
-import type { GatewayStats, RouteStats, TargetStats } from './types.js'
+import type { GatewayStats, RedisStats, RouteStats, TargetStats } from './types.js'
 
 /** What the stats need of the gateway (the Gateway itself, or a stand-in in tests). */
 export interface StatsView {
@@ -20,6 +21,13 @@ export interface StatsView {
     readonly built: { readonly upstreams: { all (): Upstream[] } }
   }
   readonly stats: StatsCollector
+  readonly edge: { readonly redis: { readonly stats: RedisLinkStats } | null }
+}
+
+function describeRedis (link: { readonly stats: RedisLinkStats } | null): RedisStats | null {
+  if (link === null) return null
+  const { since, ...rest } = link.stats
+  return { ...rest, since: new Date(since).toISOString() }
 }
 
 interface MetricValues { get (): Promise<{ values: Array<{ value: number, labels: Record<string, string | number | undefined> }> }> }
@@ -85,6 +93,7 @@ export async function buildStats (view: StatsView): Promise<GatewayStats> {
     routes,
     upstreams,
     reloads: stats.reloads.recent(),
+    redis: describeRedis(view.edge.redis),
     policies: { rateLimited, blocked, connectionsRefused, cache: { hit, miss, bypass } }
   }
 }

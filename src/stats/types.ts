@@ -36,6 +36,24 @@ export interface ReloadStats {
   readonly error?: string
 }
 
+/** The Redis link: its breaker and connection. */
+export interface RedisStats {
+  /** The URL, any password redacted. */
+  readonly url: string
+  /** `closed`: Redis is used; `open`: the request path serves from in-process state, a probe runs once a second. */
+  readonly state: 'closed' | 'open'
+  /** When the breaker last changed state (ISO 8601). */
+  readonly since: string
+  /** ioredis's connection status (`ready`, `connecting`, `reconnecting`, …). */
+  readonly connection: string
+  /** redis.timeout in ms: the most a request waits for all of its Redis calls. */
+  readonly timeoutMs: number
+  readonly consecutiveFailures: number
+  /** Commands sent and not yet answered. */
+  readonly inFlight: number
+  readonly lastError: string
+}
+
 export interface GatewayStats {
   readonly version: string
   readonly startedAt: string
@@ -56,6 +74,8 @@ export interface GatewayStats {
   readonly upstreams: Readonly<Record<string, { readonly balancer: string, readonly targets: readonly TargetStats[] }>>
   /** Newest first, at most 20. */
   readonly reloads: readonly ReloadStats[]
+  /** null when no Redis is configured (every store in-process). */
+  readonly redis: RedisStats | null
   readonly policies: {
     readonly rateLimited: number
     readonly blocked: number
