@@ -34,9 +34,17 @@ export class TargetHealth extends EventEmitter<{ change: [HealthSnapshot] }> {
   /** Passive outlier detection's hook, set while the upstream has it configured. */
   onOutcome: ((ok: boolean) => void) | undefined
 
-  constructor (readonly upstream: string, readonly origin: string) {
+  /**
+   * True for a target that joined a running upstream (found by discovery) while checks
+   * are on: it starts out of rotation and its first passing check brings it in.
+   */
+  provisional: boolean
+
+  constructor (readonly upstream: string, readonly origin: string, provisional = false) {
     super()
-    setTargetHealthy(upstream, origin, true)
+    this.provisional = provisional
+    this.activeHealthy = !provisional
+    setTargetHealthy(upstream, origin, !provisional)
   }
 
   get healthy (): boolean { return this.activeHealthy }
@@ -55,6 +63,7 @@ export class TargetHealth extends EventEmitter<{ change: [HealthSnapshot] }> {
   }
 
   setHealthy (healthy: boolean): void {
+    if (healthy) this.provisional = false
     if (this.activeHealthy === healthy) return
     this.activeHealthy = healthy
     this.changed()
