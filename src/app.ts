@@ -119,6 +119,10 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   })
 
   app.decorateRequest('turnpike', null as never)
+  app.addHook('onClose', (_instance, done) => {
+    for (const bound of bindings.values()) bound.mirror?.close()
+    done()
+  })
   // Bodies stream to the upstream untouched: no parsing, no buffering.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_request, _payload, done) => { done(null) })

@@ -25,6 +25,9 @@ export const MAX_MIRROR_BODY = 64 * 1024
 
 export class Mirror {
   private inFlight = 0
+  private closed = false
+  /** Copies waiting for an answer, so close() can cut them: they would hold a pool's close. */
+  private readonly copies = new Set<DroppedAnswer>()
 
   constructor (private readonly route: string, readonly upstream: Upstream, readonly percent: number, readonly maxInFlight: number,
     private readonly random: () => number = Math.random) {}
@@ -58,8 +61,14 @@ export class Mirror {
     await real
   }
 
+  /** The generation is done: copies still waiting are cut (counted failed), no new ones go. */
+  close (): void {
+    this.closed = true
+    for (const copy of this.copies) copy.abort()
+  }
+
   private send (request: FastifyRequest, route: CompiledRoute, settings: ForwardSettings, body: Buffer | null): void {
-    if (this.inFlight >= this.maxInFlight) {
+    if (this.inFlight >= this.maxInFlight || this.closed) {
       countMirror(this.route, 'skipped')
       return
     }
@@ -69,6 +78,12 @@ export class Mirror {
       return
     }
     this.inFlight++
+    const copy = new DroppedAnswer((ok) => {
+      this.inFlight--
+      this.copies.delete(copy)
+      countMirror(this.route, ok ? 'sent' : 'failed')
+    })
+    this.copies.add(copy)
     const timeout = route.config.timeout
     target.state.pool.dispatch({
       path: upstreamPath(request, route),
@@ -77,10 +92,7 @@ export class Mirror {
       body,
       headersTimeout: timeout,
       bodyTimeout: timeout
-    }, new DroppedAnswer((ok) => {
-      this.inFlight--
-      countMirror(this.route, ok ? 'sent' : 'failed')
-    }))
+    }, copy)
   }
 }
 
@@ -93,8 +105,21 @@ function mirrorsBody (req: IncomingMessage): boolean {
 
 /** Reads an answer to its end and forgets it; reports once whether one came. */
 class DroppedAnswer implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined
+  private aborted = false
+
   constructor (private readonly done: (ok: boolean) => void) {}
-  onRequestStart (): void {}
+
+  abort (): void {
+    this.aborted = true
+    this.controller?.abort(new Error('the gateway generation closed'))
+  }
+
+  onRequestStart (controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+    if (this.aborted) controller.abort(new Error('the gateway generation closed'))
+  }
+
   onResponseStart (): void {}
   onResponseData (): void {}
   onResponseEnd (): void { this.done(true) }
