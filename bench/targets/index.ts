@@ -5,6 +5,7 @@ import { directTarget } from './direct.js'
 import { nginxTarget } from './nginx.js'
 import { singleRoute, threeTargetsWithHealth, turnpikeTarget, withJwt, withRateLimit } from './turnpike.js'
 import { benchJwtHeaders } from './jwt-token.js'
+import { hundredDiscovered, hundredStatic, mirroredRoute } from './upstreams.js'
 import type { Target } from './types.js'
 
 export const TARGETS: readonly Target[] = [
@@ -30,6 +31,23 @@ export const TARGETS: readonly Target[] = [
     about: 'Turnpike, the same route behind JWT auth (HS256, issuer and audience checked), one token',
     config: withJwt,
     headers: benchJwtHeaders,
+    relativeTo: 'turnpike'
+  }),
+  turnpikeTarget({
+    name: 'turnpike-100-static',
+    about: 'Turnpike, the route over 100 listed targets (one backend on 100 loopback addresses), round-robin',
+    config: hundredStatic
+  }),
+  turnpikeTarget({
+    name: 'turnpike-100-dns',
+    about: 'Turnpike, the same 100 targets from DNS A records, looked up every 1s',
+    config: hundredDiscovered,
+    relativeTo: 'turnpike-100-static'
+  }),
+  turnpikeTarget({
+    name: 'turnpike-mirror',
+    about: 'Turnpike, the single route with mirror: {percent: 100} to a second upstream',
+    config: mirroredRoute,
     relativeTo: 'turnpike'
   }),
   // A before/after comparison of a hot-path change in one interleaved run: build the
