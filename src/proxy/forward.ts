@@ -21,7 +21,7 @@ import { CLIENT_FAULT, isBreakerOpen, UpstreamStatus } from '../upstream/breaker
 import { forwardWithRetries } from './retry-loop.js'
 import { waitForRoom } from './admission.js'
 
-/** `body`: the request body when a caller already took it (a mirror reads small ones whole). */
+/** `given`: the request body when a caller already took it (a mirror reads small ones whole). */
 export async function forward (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
   upstream: Upstream, settings: ForwardSettings, given?: Readable | Buffer | null): Promise<void> {
   if (route.retry !== undefined) return await forwardWithRetries(request, reply, route, upstream, settings, route.retry, given)
