@@ -41,7 +41,7 @@ export const TARGETS: readonly Target[] = [
   turnpikeTarget({
     name: 'turnpike-100-dns',
     about: 'Turnpike, the same 100 targets from DNS A records, looked up every 1s',
-    config: hundredDiscovered,
+    config: hundredDiscovered(),
     relativeTo: 'turnpike-100-static'
   }),
   turnpikeTarget({

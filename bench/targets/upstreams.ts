@@ -13,18 +13,22 @@ export const hundredStatic: TurnpikeConfig = async (ctx, ports) => {
     `    targets:\n${HUNDRED.map((ip) => `      - url: http://${ip}:${port}\n`).join('')}`)
 }
 
-let dns: Promise<DnsServer> | undefined
-
-/** The same hundred from A records of one name, refreshed every second. */
-export const hundredDiscovered: TurnpikeConfig = async (ctx, ports) => {
-  const port = new URL(ctx.backendUrl).port
-  dns ??= startDnsServer().then((server) => {
-    server.zones.set('backend.bench.test', { A: HUNDRED })
-    return server
-  })
-  const server = await dns
-  return (await singleRoute(ctx, ports)).replace(/ {4}targets:\n {6}- url: .*\n/,
-    `    discovery: { dns: backend.bench.test, port: ${port}, resolver: "${server.address}", refresh: 1s }\n`)
+/**
+ * The same hundred from A records of one name, refreshed every second. Each call makes
+ * one variant with its own DNS server, started with the gateway and kept for the run.
+ */
+export function hundredDiscovered (): TurnpikeConfig {
+  let dns: Promise<DnsServer> | undefined
+  return async (ctx, ports) => {
+    const port = new URL(ctx.backendUrl).port
+    dns ??= startDnsServer().then((server) => {
+      server.zones.set('backend.bench.test', { A: HUNDRED })
+      return server
+    })
+    const server = await dns
+    return (await singleRoute(ctx, ports)).replace(/ {4}targets:\n {6}- url: .*\n/,
+      `    discovery: { dns: backend.bench.test, port: ${port}, resolver: "${server.address}", refresh: 1s }\n`)
+  }
 }
 
 /** The single route with every request copied to a second upstream (the same backend on 127.0.0.2). */
