@@ -81,8 +81,6 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   const server = config.server
   const trust = compileTrust(server.trustProxy)
   const table = new RouteTable(config.routes)
-  const upstreams = new UpstreamSet(config, registry, logger)
-  const bindings = bindRoutes(table.routes, upstreams)
   const accessLog = config.logging.accessLog
   // Captured once: with tracing off the request path checks this null and nothing else.
   const tracing = options.tracing ?? null
@@ -261,7 +259,12 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   })
 
   await app.ready()
-  await upstreams.ready() // the first DNS answer of discovered upstreams, so they start with targets
   if (handle === undefined) throw new Error('fastify did not hand over its request handler')
+  // Last, when nothing above can fail any more: a generation that never starts must not
+  // hold targets (their pools and checks) or keep a discovery looking names up. The
+  // hooks above only read these once requests arrive, after this function returned.
+  const upstreams = new UpstreamSet(config, registry, logger)
+  const bindings = bindRoutes(table.routes, upstreams)
+  await upstreams.ready() // the first DNS answer of discovered upstreams, so they start with targets
   return { app: app as unknown as FastifyInstance, table, upstreams, handle }
 }
