@@ -13,6 +13,7 @@ export const HeadersTooLargeError = createError('TURNPIKE_HEADERS_TOO_LARGE', '%
 export const BadGatewayError = createError('TURNPIKE_BAD_GATEWAY', 'Upstream %s failed: %s', 502)
 export const NoHealthyTargetError = createError('TURNPIKE_NO_HEALTHY_TARGET', 'No healthy target in upstream %s', 503)
 export const CircuitOpenError = createError('TURNPIKE_CIRCUIT_OPEN', 'Every circuit breaker of upstream %s is open', 503)
+export const UpstreamOverloadedError = createError('TURNPIKE_UPSTREAM_OVERLOADED', 'Every target of upstream %s is at its connection limit', 503)
 export const ShuttingDownError = createError('TURNPIKE_SHUTTING_DOWN', 'The gateway is shutting down', 503)
 export const GatewayTimeoutError = createError('TURNPIKE_GATEWAY_TIMEOUT', 'Upstream %s did not answer within %sms', 504)
 export const AdminForbiddenError = createError('TURNPIKE_ADMIN_FORBIDDEN', '%s', 403)
@@ -35,6 +36,7 @@ export const ERROR_CODES = {
   TURNPIKE_BAD_GATEWAY: 502,
   TURNPIKE_NO_HEALTHY_TARGET: 503,
   TURNPIKE_CIRCUIT_OPEN: 503,
+  TURNPIKE_UPSTREAM_OVERLOADED: 503,
   TURNPIKE_SHUTTING_DOWN: 503,
   TURNPIKE_GATEWAY_TIMEOUT: 504,
   TURNPIKE_ADMIN_FORBIDDEN: 403,

@@ -81,7 +81,7 @@ test('a union reports its closest variant, not "expected union value"', () => {
 test('an empty value is "not set": its default applies, and a required key says so', () => {
   assert.equal(parseConfigText('server:\n  port:\nroutes:\n', 'gw.yaml', {}).config.server.port, 8080)
   assert.deepEqual(lines(`${UPSTREAM}routes:\n  - name: r\n    match: { path: / }\n    upstream:\n`),
-    ['gw.yaml:7:5 routes.0.upstream: expected a string, got nothing'])
+    ['gw.yaml:5:5 routes.0: a route needs `upstream` or `split`'])
 })
 
 test('wrong types, ranges and list lengths', () => {

@@ -70,7 +70,7 @@ test('defaults are filled inside each upstream (Value.Default skips Record value
   assert.equal(users.balancer, 'round-robin')
   assert.equal(users.onNoHealthyTarget, 'any')
   assert.deepEqual(users.pool, { connections: 128, keepAlive: 120_000, connectTimeout: 5_000 })
-  assert.deepEqual(users.targets.map((t) => t.weight), [3, 1])
+  assert.deepEqual(users.targets?.map((t) => t.weight), [3, 1])
   assert.equal(config.upstreams.orders?.onNoHealthyTarget, 'fail')
 })
 
@@ -104,7 +104,7 @@ test('YAML anchors, aliases and merge keys work', () => {
 test('the config is deep-frozen', () => {
   const { config } = parseConfigText(FULL, 'gw.yaml', {})
   assert.ok(Object.isFrozen(config))
-  assert.ok(Object.isFrozen(config.upstreams.users?.targets[0]))
+  assert.ok(Object.isFrozen(config.upstreams.users?.targets?.[0]))
   assert.ok(Object.isFrozen(config.routes[0]?.match.methods))
   assert.throws(() => { (config.server as { port: number }).port = 1 }, TypeError)
 })

@@ -88,7 +88,7 @@ test('the mounted gateway config is valid and binds the ports compose publishes'
 })
 
 test('the gateway config targets the two example backends on the port their echo servers listen on', () => {
-  const urls = Object.values(gatewayConfig.upstreams).flatMap((u) => u.targets.map((t) => new URL(t.url)))
+  const urls = Object.values(gatewayConfig.upstreams).flatMap((u) => (u.targets ?? []).map((t) => new URL(t.url)))
   const expected = ['backend-a', 'backend-b'].map((name) => {
     const command = services[name].command as string[]
     assert.equal(command[0], 'dist/examples/echo-server.js')

@@ -5,6 +5,7 @@ import { directTarget } from './direct.js'
 import { nginxTarget } from './nginx.js'
 import { connectionClose, singleRoute, threeTargetsWithHealth, turnpikeTarget, withConnectionLimits, withJwt, withRateLimit } from './turnpike.js'
 import { benchJwtHeaders } from './jwt-token.js'
+import { hundredDiscovered, hundredStatic, mirroredRoute } from './upstreams.js'
 import type { Target } from './types.js'
 
 export const TARGETS: readonly Target[] = [
@@ -50,6 +51,23 @@ export const TARGETS: readonly Target[] = [
     config: withConnectionLimits,
     headers: connectionClose,
     relativeTo: 'turnpike-close'
+  }),
+  turnpikeTarget({
+    name: 'turnpike-100-static',
+    about: 'Turnpike, the route over 100 listed targets (one backend on 100 loopback addresses), round-robin',
+    config: hundredStatic
+  }),
+  turnpikeTarget({
+    name: 'turnpike-100-dns',
+    about: 'Turnpike, the same 100 targets from DNS A records, looked up every 1s',
+    config: hundredDiscovered(),
+    relativeTo: 'turnpike-100-static'
+  }),
+  turnpikeTarget({
+    name: 'turnpike-mirror',
+    about: 'Turnpike, the single route with mirror: {percent: 100} to a second upstream',
+    config: mirroredRoute,
+    relativeTo: 'turnpike'
   }),
   // A before/after comparison of a hot-path change in one interleaved run: build the
   // old code, copy dist/ to e.g. dist-baseline/, rebuild, and set TURNPIKE_BASELINE.

@@ -7,6 +7,7 @@ import { schemaIssues } from './schema-errors.js'
 import { featureGateIssues } from './feature-gate.js'
 import { routeIssues } from './check-routes.js'
 import { upstreamIssues } from './check-upstreams.js'
+import { discoveryIssues } from './check-discovery.js'
 import { serverIssues } from './check-server.js'
 import { authIssues } from './check-auth.js'
 import { ipRuleIssues } from './check-ip-rules.js'
@@ -35,6 +36,7 @@ export function validateConfig (data: unknown, options: ValidateOptions): Valida
     ...schemaIssues(GatewayConfigSchema, value),
     ...featureGateIssues(value),
     ...upstreamIssues(value.upstreams),
+    ...discoveryIssues(value.upstreams),
     ...routeIssues(value.routes, upstreamNames),
     ...serverIssues(value, options.baseDir),
     ...authIssues(value),

@@ -23,12 +23,14 @@ import { CLIENT_FAULT, isBreakerOpen, UpstreamStatus } from '../upstream/breaker
 import { forwardWithRetries } from './retry-loop.js'
 import { freshConnection, mayBeStaleConnection } from './stale-connection.js'
 import { mayRetryMethod } from '../upstream/retry.js'
+import { waitForRoom } from './admission.js'
 
+/** `given`: the request body when a caller already took it (a mirror reads small ones whole). */
 export async function forward (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
-  upstream: Upstream, settings: ForwardSettings): Promise<void> {
-  if (route.retry !== undefined) return await forwardWithRetries(request, reply, route, upstream, settings, route.retry)
+  upstream: Upstream, settings: ForwardSettings, given?: Readable | Buffer | null): Promise<void> {
+  if (route.retry !== undefined) return await forwardWithRetries(request, reply, route, upstream, settings, route.retry, given)
   const target = pickTarget(request, reply, upstream)
-  const body = requestBody(request.raw, settings.bodyLimit)
+  const body = given !== undefined ? given : requestBody(request.raw, settings.bodyLimit)
   // A streamed body cannot be sent twice; a POST without Idempotency-Key must not be.
   // That single attempt maps its own failure: no extra await layer.
   if (body !== null || !mayRetryMethod(request.raw.method ?? 'GET', request.raw.headers)) {
@@ -67,9 +69,19 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
   const state = target.state
   const res = reply.raw
   let relay: ResponseRelay | null = null
+  const gate = state.gate
+  if (gate !== undefined && !gate.tryEnter()) {
+    try {
+      await waitForRoom(gate, reply, upstream)
+    } catch (err) {
+      if (mapError) drainUnsent(req, body)
+      throw err
+    }
+  }
   state.activeRequests++
   const onClose = (): void => {
     state.activeRequests--
+    gate?.leave()
     if (!res.writableFinished) relay?.clientGone()
   }
   res.once('close', onClose)
@@ -100,6 +112,7 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
       if (span !== null) span.failed(err)
       res.off('close', onClose)
       state.activeRequests--
+      gate?.leave()
       if (isBreakerOpen(err)) {
         if (mapError) drainUnsent(req, body)
         throw noTarget(reply, upstream) // refused before sending

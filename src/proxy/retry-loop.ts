@@ -35,10 +35,10 @@ import { mayBeStaleConnection } from './stale-connection.js'
 import { isBadGateway } from './upstream-errors.js'
 
 export async function forwardWithRetries (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
-  upstream: Upstream, settings: ForwardSettings, policy: RetryPolicy): Promise<void> {
+  upstream: Upstream, settings: ForwardSettings, policy: RetryPolicy, given?: Readable | Buffer | null): Promise<void> {
   const req = request.raw
   let target = pickTarget(request, reply, upstream)
-  let body: Readable | Buffer | null = requestBody(req, settings.bodyLimit)
+  let body: Readable | Buffer | null = given !== undefined ? given : requestBody(req, settings.bodyLimit)
   let replayable = mayRetryMethod(req.method ?? 'GET', req.headers)
   if (replayable && body !== null) {
     if (body === req && Number(req.headers['content-length']) <= MAX_REPLAY_BODY) {
@@ -47,7 +47,7 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
       } catch (err) {
         throw clientError(request, err, null, upstream, route, settings)
       }
-    } else {
+    } else if (!Buffer.isBuffer(body)) {
       replayable = false
     }
   }

@@ -52,7 +52,8 @@ export function describeUpstreams (all: readonly Upstream[]): Record<string, { b
         healthy: healthOf(t.state)?.healthy ?? true,
         ejected: healthOf(t.state)?.ejected ?? false,
         breaker: t.state.breaker?.state ?? 'closed',
-        activeRequests: t.state.activeRequests
+        activeRequests: t.state.activeRequests,
+        ...(t.discovered === true ? { discovered: true as const } : {})
       }))
     }
   }

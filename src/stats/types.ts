@@ -27,6 +27,8 @@ export interface TargetStats {
   readonly ejected: boolean
   readonly breaker: 'closed' | 'half-open' | 'open'
   readonly activeRequests: number
+  /** Present (true) on targets found by DNS discovery. */
+  readonly discovered?: true
 }
 
 export interface ReloadStats {

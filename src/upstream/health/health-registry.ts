@@ -30,11 +30,15 @@ export class HealthRegistry {
 
   constructor (private readonly log?: HealthLog) {}
 
-  acquire (upstream: string, origin: string, policy: HealthPolicy): TargetHealth {
+  /**
+   * `joining`: the target is new to a running upstream (discovery found it), so with
+   * active checks on it waits out of rotation for its first passing check.
+   */
+  acquire (upstream: string, origin: string, policy: HealthPolicy, joining = false): TargetHealth {
     const key = `${upstream}\u0000${origin}`
     let entry = this.entries.get(key)
     if (entry === undefined) {
-      entry = { health: new TargetHealth(upstream, origin, this.log), holders: [] }
+      entry = { health: new TargetHealth(upstream, origin, this.log, joining && policy.healthCheck !== undefined), holders: [] }
       this.entries.set(key, entry)
     }
     const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection, policy.circuitBreaker])

@@ -43,9 +43,17 @@ export class TargetHealth extends EventEmitter<{ change: [HealthSnapshot] }> {
   /** Passive outlier detection's hook, set while the upstream has it configured. */
   onOutcome: ((ok: boolean) => void) | undefined
 
-  constructor (readonly upstream: string, readonly origin: string, readonly log: HealthLog = SILENT) {
+  /**
+   * True for a target that joined a running upstream (found by discovery) while checks
+   * are on: it starts out of rotation and its first passing check brings it in.
+   */
+  provisional: boolean
+
+  constructor (readonly upstream: string, readonly origin: string, readonly log: HealthLog = SILENT, provisional = false) {
     super()
-    setTargetHealthy(upstream, origin, true)
+    this.provisional = provisional
+    this.activeHealthy = !provisional
+    setTargetHealthy(upstream, origin, !provisional)
   }
 
   get healthy (): boolean { return this.activeHealthy }
@@ -64,6 +72,7 @@ export class TargetHealth extends EventEmitter<{ change: [HealthSnapshot] }> {
   }
 
   setHealthy (healthy: boolean, reason = ''): void {
+    if (healthy) this.provisional = false
     if (this.activeHealthy === healthy) return
     this.activeHealthy = healthy
     this.report(healthy ? 'info' : 'warn', healthy ? 'target healthy' : 'target unhealthy', reason)
