@@ -189,3 +189,13 @@ export function openWebSocket (route: string): () => void {
   gauge.inc()
   return () => { gauge.dec() }
 }
+
+export const internalErrorsTotal = once('turnpike_internal_errors_total', () => new Counter({
+  name: 'turnpike_internal_errors_total',
+  help: 'Exceptions caught by the last line of defence (answered 500 instead of ending the process), by socket event',
+  labelNames: ['event'] as const
+}))
+
+export function countInternalError (event: string): void {
+  internalErrorsTotal.labels(event).inc()
+}

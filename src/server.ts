@@ -12,6 +12,8 @@ import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load.js
 import type { GatewayConfig } from './config/schema.js'
 import { watchConfig, type ConfigWatcher } from './config/watch.js'
 import { Generation } from './generation.js'
+import { afterEarlierResponses } from './edge/in-turn.js'
+import { LastDefence } from './edge/last-defence.js'
 import { applyTimeouts, createListener } from './listener.js'
 import { activeConnections, configReloadsTotal } from './metrics.js'
 import { UPGRADE_HEAD } from './proxy/websocket.js'
@@ -67,6 +69,8 @@ export class Gateway extends EventEmitter {
   private admin!: AdminServer
   private watcher: ConfigWatcher | null = null
   private readonly sockets = new Set<Socket>()
+  /** Turns an exception in a request's handling into a 500 for that request, not an exit. */
+  private readonly defence: LastDefence
   private reloading: Promise<ReloadResult> = Promise.resolve({ result: 'unchanged', at: '', generation: 0 })
   private stopping: Promise<void> | null = null
   draining = false
@@ -78,6 +82,7 @@ export class Gateway extends EventEmitter {
     super()
     this.edge = new EdgeState(logger)
     this.tracing = new ProcessTracing(logger)
+    this.defence = new LastDefence(logger)
     this.on('reload', (result: ReloadResult) => { this.stats.reloads.add(result) })
   }
 
@@ -92,15 +97,24 @@ export class Gateway extends EventEmitter {
     this.tracing.commit(Promise.resolve())
     this.edge.sweep()
     this.lastDigest = digest(this.initial.text)
-    this.listener = createListener(config.server)
+    const defence = this.defence
+    this.listener = createListener(config.server, defence)
     this.listener.on('connection', (socket: Socket) => this.track(socket))
     this.listener.on('request', (req, res) => {
-      if (this.draining) res.shouldKeepAlive = false // finish this one, then close
-      this.current.handle(req, res)
+      defence.run('request', req.socket, res, () => {
+        if (this.draining) res.shouldKeepAlive = false // finish this one, then close
+        this.current.handle(req, res)
+      })
     })
     this.listener.on('upgrade', (req, socket: Socket, head: Buffer) => {
-      (req as { [UPGRADE_HEAD]?: Buffer })[UPGRADE_HEAD] = head
-      this.current.handleUpgrade(req, socket)
+      // Node took its own error handler off this socket when it emitted 'upgrade';
+      // without one, a client resetting mid-handshake would crash the process.
+      socket.on('error', () => { socket.destroy() })
+      ;(req as { [UPGRADE_HEAD]?: Buffer })[UPGRADE_HEAD] = head
+      // An upgrade pipelined behind other requests waits for their answers (in-turn.ts).
+      afterEarlierResponses(socket, () => {
+        defence.run('upgrade', socket, null, () => { this.current.handleUpgrade(req, socket) })
+      })
     })
     this.admin = await buildAdmin(this, config.admin)
     await new Promise<void>((resolve, reject) => {
