@@ -45,6 +45,55 @@ const CLIENT_ERRORS: Record<string, [number, ErrorCode, string]> = {
   HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'TURNPIKE_BODY_TOO_LARGE', 'Chunk extensions are too large']
 }
 
+/** Told of every answer the listener writes itself, so that it is counted and logged like any other. */
+export interface RawAnswerLog {
+  answered (socket: Duplex, method: string, status: number, code: string): void
+}
+
+const KNOWN_METHODS = new Set<string>([...DEFAULT_METHODS, 'CONNECT', 'TRACE'])
+
+interface ParseError extends Error {
+  code?: string
+  bytesParsed?: number
+  rawPacket?: Buffer
+}
+
+/** The bytes of the request the parse error lies in, as far as the packet shows them. */
+function requestBytes (err: ParseError): Buffer {
+  const packet = err.rawPacket
+  if (packet === undefined) return Buffer.alloc(0)
+  const parsed = packet.subarray(0, err.bytesParsed ?? packet.length)
+  // A request pipelined behind complete ones starts after the last blank line.
+  const end = parsed.lastIndexOf('\n\r\n')
+  return end === -1 ? parsed : parsed.subarray(end + 3)
+}
+
+/** A metrics label for the method of a request that failed to parse: never free text. */
+function methodOf (bytes: Buffer): string {
+  const method = /^([A-Z]{1,10}) /.exec(bytes.subarray(0, 12).toString('latin1'))?.[1] ?? ''
+  return KNOWN_METHODS.has(method) ? method : 'OTHER'
+}
+
+/**
+ * Whether a header overflow lies in the request line (414, as nginx answers) rather
+ * than in the headers (431). llhttp says only "header overflow"; the bytes tell: a
+ * request line that has not ended yet has no line break. A packet in the middle of a
+ * long line is told by having no space, tab or colon either, so a single header of more
+ * than maxHeaderSize without any, split over many TCP segments, may be called 414 too.
+ */
+function inRequestLine (bytes: Buffer): boolean {
+  if (bytes.includes(10)) return false
+  if (/^[A-Z]{1,20} \S/.test(bytes.subarray(0, 24).toString('latin1'))) return true
+  return !bytes.includes(32) && !bytes.includes(9) && !bytes.includes(58)
+}
+
+function refusal (err: ParseError, bytes: Buffer): [number, ErrorCode, string] {
+  if (err.code === 'HPE_HEADER_OVERFLOW' && inRequestLine(bytes)) {
+    return [414, 'TURNPIKE_URI_TOO_LONG', 'Request line is longer than server.maxHeaderSize']
+  }
+  return CLIENT_ERRORS[err.code ?? ''] ?? [400, 'TURNPIKE_BAD_REQUEST', 'Malformed HTTP request']
+}
+
 /** Connections whose parse error has been dealt with: Node reports every later chunk again. */
 const settled = new WeakSet<Duplex>()
 /** The last request Node dispatched on each connection: the one a body error belongs to. */
@@ -56,7 +105,7 @@ function closeAfter (res: ServerResponse, socket: Duplex): void {
   else res.once('finish', () => { socket.end() })
 }
 
-function onClientError (err: Error & { code?: string }, socket: Duplex): void {
+function onClientError (err: ParseError, socket: Duplex, log: RawAnswerLog): void {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
     return
@@ -88,8 +137,10 @@ function onClientError (err: Error & { code?: string }, socket: Duplex): void {
       return
     }
   }
-  const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'TURNPIKE_BAD_REQUEST', 'Malformed HTTP request']
+  const bytes = requestBytes(err)
+  const [status, code, message] = refusal(err, bytes)
   answer(socket, status, code, message)
+  log.answered(socket, methodOf(bytes), status, code)
 }
 
 /**
@@ -99,17 +150,18 @@ function onClientError (err: Error & { code?: string }, socket: Duplex): void {
  * pipelined requests still being answered: the 405 waits for their answers, so it never
  * replaces or splits one of them.
  */
-function onConnect (socket: Duplex, defence: LastDefence): void {
+function onConnect (socket: Duplex, defence: LastDefence, log: RawAnswerLog): void {
   // Node took its own error handler off the socket when it emitted 'connect'.
   socket.on('error', () => { socket.destroy() })
   afterEarlierResponses(socket, () => {
     defence.run('connect', socket, null, () => {
       answer(socket, 405, 'TURNPIKE_METHOD_NOT_ALLOWED', 'CONNECT is not supported', `Allow: ${DEFAULT_METHODS.join(', ')}\r\n`)
+      log.answered(socket, 'CONNECT', 405, 'TURNPIKE_METHOD_NOT_ALLOWED')
     })
   })
 }
 
-export function createListener (server: ServerConfig, defence: LastDefence): Server {
+export function createListener (server: ServerConfig, defence: LastDefence, log: RawAnswerLog): Server {
   const options = listenerOptions(server)
   const listener = server.tls === undefined
     ? createHttpServer(options)
@@ -119,10 +171,10 @@ export function createListener (server: ServerConfig, defence: LastDefence): Ser
   listener.maxHeadersCount = server.maxHeaderCount + 1
   listener.on('request', (req: IncomingMessage) => { lastRequest.set(req.socket, req) })
   listener.on('clientError', (err: Error, socket: Duplex) => {
-    defence.run('clientError', socket, null, () => { onClientError(err, socket) })
+    defence.run('clientError', socket, null, () => { onClientError(err, socket, log) })
   })
   listener.on('connect', (_req: IncomingMessage, socket: Duplex) => {
-    defence.run('connect', socket, null, () => { onConnect(socket, defence) })
+    defence.run('connect', socket, null, () => { onConnect(socket, defence, log) })
   })
   // Why: without a 'checkContinue' listener Node answers `Expect: 100-continue` with an
   // immediate 100, before routing, auth or the body limit have looked at the request,

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
 import type { Server } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { buildAdmin, type AdminServer } from './admin/server.js'
 import { buildApp } from './app.js'
@@ -14,8 +15,9 @@ import { watchConfig, type ConfigWatcher } from './config/watch.js'
 import { Generation } from './generation.js'
 import { afterEarlierResponses } from './edge/in-turn.js'
 import { LastDefence } from './edge/last-defence.js'
-import { applyTimeouts, createListener } from './listener.js'
-import { activeConnections, configReloadsTotal } from './metrics.js'
+import { applyTimeouts, createListener, type RawAnswerLog } from './listener.js'
+import { activeConnections, configReloadsTotal, NO_ROUTE_LABEL, observeRequest } from './metrics.js'
+import { plainAddress } from './proxy/headers.js'
 import { UPGRADE_HEAD } from './proxy/websocket.js'
 import { TargetRegistry } from './upstream/registry.js'
 import { EdgeState } from './edge/state.js'
@@ -52,7 +54,7 @@ function restartOnly (a: GatewayConfig, b: GatewayConfig): string[] {
 const digest = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 /** Emits 'reload' with each ReloadResult of success or failure (for tests and dashboards). */
-export class Gateway extends EventEmitter {
+export class Gateway extends EventEmitter implements RawAnswerLog {
   readonly startedAt = new Date()
   readonly registry = new TargetRegistry()
   /** Redis and the policies' state that outlives a generation (rate-limit counters, IP rules, cache). */
@@ -98,7 +100,7 @@ export class Gateway extends EventEmitter {
     this.edge.sweep()
     this.lastDigest = digest(this.initial.text)
     const defence = this.defence
-    this.listener = createListener(config.server, defence)
+    this.listener = createListener(config.server, defence, this)
     this.listener.on('connection', (socket: Socket) => this.track(socket))
     this.listener.on('request', (req, res) => {
       defence.run('request', req.socket, res, () => {
@@ -128,6 +130,18 @@ export class Gateway extends EventEmitter {
     if (options.watch !== false) this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
     this.ready = true
     this.logger.info({ listen: this.dataAddress, admin: this.adminAddress, generation: this.current.id, routes: config.routes.length }, 'turnpike started')
+  }
+
+  /**
+   * An answer the listener wrote on the socket itself (a parse error, a CONNECT):
+   * counted and logged like every other answer, under the no-route label.
+   */
+  answered (socket: Duplex, method: string, status: number, code: string): void {
+    observeRequest(NO_ROUTE_LABEL, method, status, 0)
+    this.stats.record(NO_ROUTE_LABEL, status, 0)
+    if (!this.current.config.logging.accessLog) return
+    const clientIp = plainAddress((socket as Socket).remoteAddress)
+    this.logger.info({ method, route: NO_ROUTE_LABEL, status, code, durationMs: 0, bytes: 0, clientIp }, 'access')
   }
 
   private track (socket: Socket): void {
