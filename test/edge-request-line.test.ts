@@ -45,7 +45,7 @@ function answers (raw: string): number {
 
 async function counted (status: number): Promise<number> {
   const metric = await requestsTotal.get()
-  return metric.values.filter((v) => v.labels.status === String(status)).reduce((sum, v) => sum + v.value, 0)
+  return metric.values.filter((v) => (v.labels as { status?: string }).status === String(status)).reduce((sum, v) => sum + v.value, 0)
 }
 
 test('a request line without an HTTP version (HTTP/0.9) is 400 and never forwarded', async () => {
