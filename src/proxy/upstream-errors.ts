@@ -1,6 +1,7 @@
-// Turns a failed upstream call into the status SPEC §3 gives: 504 when the upstream
+// Turns a failed upstream call into the status the client gets: 504 when the upstream
 // was slower than the route's timeout (or could not be reached in connectTimeout),
-// 413 when the client's streamed body passed the limit, 502 for everything else
+// 413 when the client's streamed body passed the limit, 400 when its chunked body broke
+// its framing before any of it went upstream, 502 for everything else
 // (refused, reset, malformed response).
 import { BadGatewayError, BadRequestError, BodyTooLargeError, GatewayTimeoutError } from '../errors.js'
 import { BodyLimitExceeded, BodyMalformed } from './request-body.js'
