@@ -6,9 +6,9 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https'
 import type { Duplex } from 'node:stream'
 import type { ServerConfig } from './config/schema.js'
-import type { ERROR_CODES } from './errors.js'
 import { afterEarlierResponses } from './edge/in-turn.js'
 import type { LastDefence } from './edge/last-defence.js'
+import { methodOf, refusal, requestBytes, type ParseError } from './edge/parse-error.js'
 import { answerOnSocket as answer } from './edge/raw-answer.js'
 import { deferContinue, refuseBody } from './proxy/request-body.js'
 import { DEFAULT_METHODS } from './routing/compiled-route.js'
@@ -37,61 +37,9 @@ export function applyTimeouts (target: Server, server: ServerConfig): void {
   target.keepAliveTimeout = o.keepAliveTimeout as number
 }
 
-type ErrorCode = keyof typeof ERROR_CODES
-
-const CLIENT_ERRORS: Record<string, [number, ErrorCode, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'TURNPIKE_HEADERS_TOO_LARGE', 'Request headers are larger than server.maxHeaderSize'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'TURNPIKE_REQUEST_TIMEOUT', 'Request headers were not received in time'],
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'TURNPIKE_BODY_TOO_LARGE', 'Chunk extensions are too large']
-}
-
 /** Told of every answer the listener writes itself, so that it is counted and logged like any other. */
 export interface RawAnswerLog {
   answered (socket: Duplex, method: string, status: number, code: string): void
-}
-
-const KNOWN_METHODS = new Set<string>([...DEFAULT_METHODS, 'CONNECT', 'TRACE'])
-
-interface ParseError extends Error {
-  code?: string
-  bytesParsed?: number
-  rawPacket?: Buffer
-}
-
-/** The bytes of the request the parse error lies in, as far as the packet shows them. */
-function requestBytes (err: ParseError): Buffer {
-  const packet = err.rawPacket
-  if (packet === undefined) return Buffer.alloc(0)
-  const parsed = packet.subarray(0, err.bytesParsed ?? packet.length)
-  // A request pipelined behind complete ones starts after the last blank line.
-  const end = parsed.lastIndexOf('\n\r\n')
-  return end === -1 ? parsed : parsed.subarray(end + 3)
-}
-
-/** A metrics label for the method of a request that failed to parse: never free text. */
-function methodOf (bytes: Buffer): string {
-  const method = /^([A-Z]{1,10}) /.exec(bytes.subarray(0, 12).toString('latin1'))?.[1] ?? ''
-  return KNOWN_METHODS.has(method) ? method : 'OTHER'
-}
-
-/**
- * Whether a header overflow lies in the request line (414, as nginx answers) rather
- * than in the headers (431). llhttp says only "header overflow"; the bytes tell: a
- * request line that has not ended yet has no line break. A packet in the middle of a
- * long line is told by having no space, tab or colon either, so a single header of more
- * than maxHeaderSize without any, split over many TCP segments, may be called 414 too.
- */
-function inRequestLine (bytes: Buffer): boolean {
-  if (bytes.includes(10)) return false
-  if (/^[A-Z]{1,20} \S/.test(bytes.subarray(0, 24).toString('latin1'))) return true
-  return !bytes.includes(32) && !bytes.includes(9) && !bytes.includes(58)
-}
-
-function refusal (err: ParseError, bytes: Buffer): [number, ErrorCode, string] {
-  if (err.code === 'HPE_HEADER_OVERFLOW' && inRequestLine(bytes)) {
-    return [414, 'TURNPIKE_URI_TOO_LONG', 'Request line is longer than server.maxHeaderSize']
-  }
-  return CLIENT_ERRORS[err.code ?? ''] ?? [400, 'TURNPIKE_BAD_REQUEST', 'Malformed HTTP request']
 }
 
 /** Connections whose parse error has been dealt with: Node reports every later chunk again. */
