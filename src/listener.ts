@@ -129,11 +129,9 @@ export function createListener (server: ServerConfig, defence: LastDefence, log:
   // so the client uploads a body that is then refused. The 100 now goes out only when
   // the body is actually wanted upstream (src/proxy/request-body.ts), as nginx does;
   // a request refused earlier gets its final status and Node closes the connection.
-  listener.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    defence.run('checkContinue', req.socket, res, () => {
-      deferContinue(req, res)
-      listener.emit('request', req, res)
-    })
-  })
+  listener.on('checkContinue', defence.guard('checkContinue', (req, res) => {
+    deferContinue(req, res)
+    listener.emit('request', req, res)
+  }))
   return listener
 }

@@ -102,12 +102,10 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     const defence = this.defence
     this.listener = createListener(config.server, defence, this)
     this.listener.on('connection', (socket: Socket) => this.track(socket))
-    this.listener.on('request', (req, res) => {
-      defence.run('request', req.socket, res, () => {
-        if (this.draining) res.shouldKeepAlive = false // finish this one, then close
-        this.current.handle(req, res)
-      })
-    })
+    this.listener.on('request', defence.guard('request', (req, res) => {
+      if (this.draining) res.shouldKeepAlive = false // finish this one, then close
+      this.current.handle(req, res)
+    }))
     this.listener.on('upgrade', (req, socket: Socket, head: Buffer) => {
       // Node took its own error handler off this socket when it emitted 'upgrade';
       // without one, a client resetting mid-handshake would crash the process.
