@@ -74,9 +74,10 @@ function absoluteForm (url: string): { authority: string, target: string } | nul
 
 /**
  * Only HTTP/1.x is spoken here. llhttp takes a request line without a version
- * (`GET /x`) as HTTP/0.9, which has neither headers nor Host: nginx refuses it (400),
- * and so do we rather than forward it as an HTTP/1.1 request. `HTTP/2.0` on an HTTP/1
- * connection is 505, as nginx answers.
+ * (`GET /x`) as HTTP/0.9, which has neither headers nor Host; forwarded, it became an
+ * HTTP/1.1 request without a Host. It is refused (400) instead (nginx 1.22 still
+ * answers it the HTTP/0.9 way, with a bare body). `HTTP/2.0` on an HTTP/1 connection
+ * is 505, as nginx answers.
  */
 function badVersion (req: IncomingMessage): Error | null {
   const major = req.httpVersionMajor
