@@ -47,18 +47,35 @@ sentinel parallel-syncs ${MASTER_NAME} 1
 `)
   const proc = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'ignore', 'inherit'] })
   const exited = once(proc, 'exit')
-  const sentinel = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 100 })
+  // Not lazy: the client retries until the Sentinel listens (on a busy machine it takes
+  // a moment to start), and commands sent before then wait in its queue.
+  const sentinel = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => 100 })
   sentinel.on('error', () => {})
   const ask = async (...args: string[]): Promise<unknown> => await sentinel.call('SENTINEL', ...args)
-  // The replica replicates, and the Sentinel knows it (it learns replicas from the master's INFO).
-  const replicaClient = new Redis(replica.url, { maxRetriesPerRequest: 0 })
-  try {
-    await until('the replica in sync', 20_000, async () => /master_link_status:up/.test(await replicaClient.info('replication')))
-  } finally {
-    replicaClient.disconnect()
+  const stop = async (): Promise<void> => {
+    sentinel.disconnect()
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGKILL')
+      await exited
+    }
+    await master.kill()
+    await replica.kill()
+    await rm(dir, { recursive: true, force: true })
   }
-  await sentinel.connect()
-  await until('the Sentinel knows the replica', 30_000, async () => (await ask('REPLICAS', MASTER_NAME) as unknown[]).length === 1)
+  try {
+    // The replica replicates, and the Sentinel knows it (it learns replicas from the master's INFO).
+    const replicaClient = new Redis(replica.url, { maxRetriesPerRequest: 0 })
+    try {
+      await until('the replica in sync', 20_000, async () => /master_link_status:up/.test(await replicaClient.info('replication')))
+    } finally {
+      replicaClient.disconnect()
+    }
+    await until('the Sentinel knows the replica', 30_000, async () => (await ask('REPLICAS', MASTER_NAME) as unknown[]).length === 1)
+  } catch (err) {
+    // Nothing may outlive a set-up that failed: the test never gets to close it.
+    await stop()
+    throw err
+  }
 
   return {
     url: `sentinels:${MASTER_NAME}@127.0.0.1:${port}`,
@@ -70,15 +87,6 @@ sentinel parallel-syncs ${MASTER_NAME} 1
         return Number(masterPort) === replica.port
       })
     },
-    async close () {
-      sentinel.disconnect()
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGKILL')
-        await exited
-      }
-      await master.kill()
-      await replica.kill()
-      await rm(dir, { recursive: true, force: true })
-    }
+    close: stop
   }
 }
