@@ -20,6 +20,8 @@ import { EdgeState } from './edge/state.js'
 import { ConnectionGate } from './edge/connection-gate.js'
 import { ProcessTracing } from './tracing/process-tracing.js'
 import { StatsCollector } from './stats/collector.js'
+import { ServerTls, type FilesOutcome } from './tls/server-tls.js'
+import type { Server as TlsServer } from 'node:tls'
 
 export interface ReloadResult {
   readonly result: 'success' | 'failure' | 'unchanged'
@@ -28,6 +30,8 @@ export interface ReloadResult {
   readonly error?: string
   /** Settings that changed but only take effect after a restart. */
   readonly restartRequired?: string[]
+  /** Set when the watched TLS certificate files changed rather than the config file. */
+  readonly source?: 'certificates'
 }
 
 /** Listener settings a reload cannot change on a running process. */
@@ -67,6 +71,8 @@ export class Gateway extends EventEmitter {
   private readonly live = new Set<Generation>()
   private generations = 0
   private listener!: Server
+  /** server.tls: the certificates served, by SNI, and the watch on their files. */
+  private tls: ServerTls | null = null
   private admin!: AdminServer
   private watcher: ConfigWatcher | null = null
   private readonly sockets = new Set<Socket>()
@@ -96,7 +102,12 @@ export class Gateway extends EventEmitter {
     this.tracing.commit(Promise.resolve())
     this.edge.sweep()
     this.lastDigest = digest(this.initial.text)
-    this.listener = createListener(config.server)
+    if (config.server.tls !== undefined) {
+      this.tls = new ServerTls(config.server.tls, this.logger)
+      this.tls.on('files', (outcome) => { this.certificatesRead(outcome) })
+    }
+    this.listener = createListener(config.server, this.tls?.serverOptions())
+    this.tls?.attach(this.listener as unknown as TlsServer)
     this.connections.guard(this.listener)
     this.listener.on('connection', (socket: Socket) => this.track(socket))
     this.listener.on('request', (req, res) => {
@@ -116,9 +127,23 @@ export class Gateway extends EventEmitter {
       })
     })
     await this.admin.listen()
-    if (options.watch !== false) this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
+    if (options.watch !== false) {
+      this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
+      this.tls?.watch()
+    }
     this.ready = true
     this.logger.info({ listen: this.dataAddress, admin: this.adminAddress, generation: this.current.id, routes: config.routes.length }, 'turnpike started')
+  }
+
+  /** A change of the TLS files is a reload of its own: counted, shown in /config, and emitted. */
+  private certificatesRead (outcome: FilesOutcome): void {
+    if (outcome.result === 'unchanged') return
+    configReloadsTotal.labels(outcome.result).inc()
+    const at = new Date().toISOString()
+    this.lastReload = outcome.result === 'failure'
+      ? { result: 'failure', at, generation: this.current.id, error: outcome.error, source: 'certificates' }
+      : { result: 'success', at, generation: this.current.id, source: 'certificates' }
+    this.emit('reload', this.lastReload)
   }
 
   private track (socket: Socket): void {
@@ -224,6 +249,7 @@ export class Gateway extends EventEmitter {
     if (expired) this.logger.warn({ inFlight: this.current.active }, 'shutdown budget spent; closing what is left')
     for (const socket of this.sockets) socket.destroy()
     await this.watcher?.close()
+    await this.tls?.close()
     await this.admin.close()
     await Promise.all([...this.live].map(async (g) => await g.dispose()))
     await this.tracing.shutdown() // after the generations: every span has ended

@@ -8,6 +8,7 @@ import { featureGateIssues } from './feature-gate.js'
 import { routeIssues } from './check-routes.js'
 import { upstreamIssues } from './check-upstreams.js'
 import { serverIssues } from './check-server.js'
+import { tlsIssues } from './check-tls.js'
 import { authIssues } from './check-auth.js'
 import { ipRuleIssues } from './check-ip-rules.js'
 import { policyDurationIssues } from './check-policy-durations.js'
@@ -21,7 +22,7 @@ export interface Validated {
 }
 
 export interface ValidateOptions {
-  /** Relative file names in the config (server.tls) are resolved against this. */
+  /** Relative file names in the config (TLS files) are resolved against this. */
   readonly baseDir: string
 }
 
@@ -35,7 +36,8 @@ export function validateConfig (data: unknown, options: ValidateOptions): Valida
     ...featureGateIssues(value),
     ...upstreamIssues(value.upstreams),
     ...routeIssues(value.routes, upstreamNames),
-    ...serverIssues(value, options.baseDir),
+    ...serverIssues(value),
+    ...tlsIssues(value, options.baseDir),
     ...authIssues(value),
     ...ipRuleIssues(value),
     ...policyDurationIssues(value)

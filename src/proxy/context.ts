@@ -2,6 +2,7 @@
 // request so hooks (access log, metrics, and later the policies) can read it.
 import type { FastifyRequest } from 'fastify'
 import type { CompiledRoute } from '../routing/compiled-route.js'
+import type { ClientCertificate } from '../tls/client-certificate.js'
 import type { RequestTrace } from '../tracing/request-trace.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import type { Target } from '../upstream/target.js'
@@ -31,6 +32,8 @@ export interface RequestContext {
   claims: Readonly<Record<string, unknown>> | null
   /** The request's spans while tracing is on; null when it is off. */
   trace: RequestTrace | null
+  /** With server.tls.clientCA: the client certificate that verified against it; null otherwise. */
+  clientCert: ClientCertificate | null
 }
 
 export interface Identity {

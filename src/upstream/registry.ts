@@ -8,6 +8,7 @@ import type { UpstreamConfig } from '../config/schema.js'
 import { HealthRegistry } from './health/health-registry.js'
 import type { TargetHealth } from './health/target-health.js'
 import type { TargetState } from './target.js'
+import type { UpstreamTls } from '../tls/upstream-tls.js'
 
 type PoolConfig = UpstreamConfig['pool']
 /** What of an upstream's config a target's long-lived state depends on. */
@@ -19,21 +20,22 @@ export class TargetRegistry {
   private readonly entries = new Map<string, Entry>()
   readonly health = new HealthRegistry()
 
-  private static keyOf (upstream: string, origin: string, pool: PoolConfig): string {
-    return `${upstream}\u0000${origin}\u0000${pool.connections}/${pool.keepAlive}/${pool.connectTimeout}`
+  private static keyOf (upstream: string, origin: string, pool: PoolConfig, tls: UpstreamTls | undefined): string {
+    return `${upstream}\u0000${origin}\u0000${pool.connections}/${pool.keepAlive}/${pool.connectTimeout}\u0000${tls?.digest ?? ''}`
   }
 
-  acquire (upstream: string, origin: string, settings: TargetSettings): TargetState {
+  /** `tls`: for an https:// origin of an upstream with `tls` settings. */
+  acquire (upstream: string, origin: string, settings: TargetSettings, tls?: UpstreamTls): TargetState {
     const { pool } = settings
-    const key = TargetRegistry.keyOf(upstream, origin, pool)
-    const health = this.health.acquire(upstream, origin, settings)
+    const key = TargetRegistry.keyOf(upstream, origin, pool, tls)
+    const health = this.health.acquire(upstream, origin, settings, tls)
     let entry = this.entries.get(key)
     if (entry === undefined) {
       const dispatcher = new Pool(origin, {
         connections: pool.connections,
         keepAliveTimeout: pool.keepAlive,
         keepAliveMaxTimeout: Math.max(pool.keepAlive, 1000),
-        connect: { timeout: pool.connectTimeout },
+        connect: { timeout: pool.connectTimeout, ...tls?.connect },
         pipelining: 1
       })
       entry = { state: { upstream, origin, pool: dispatcher, activeRequests: 0, available: true, breaker: undefined }, refs: 0, health }
@@ -44,11 +46,11 @@ export class TargetRegistry {
     return entry.state
   }
 
-  release (upstream: string, origin: string, settings: TargetSettings): void {
-    const key = TargetRegistry.keyOf(upstream, origin, settings.pool)
+  release (upstream: string, origin: string, settings: TargetSettings, tls?: UpstreamTls): void {
+    const key = TargetRegistry.keyOf(upstream, origin, settings.pool, tls)
     const entry = this.entries.get(key)
     if (entry === undefined) return
-    this.health.release(upstream, origin, settings)
+    this.health.release(upstream, origin, settings, tls)
     if (--entry.refs > 0) return
     this.entries.delete(key)
     entry.health.detach(entry.state)

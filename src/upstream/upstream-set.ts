@@ -7,12 +7,15 @@ import { balancerFor } from './balancers/index.js'
 import { failOpen } from './health/fail-open.js'
 import type { TargetRegistry } from './registry.js'
 import type { Target } from './target.js'
+import { upstreamTls, type UpstreamTls } from '../tls/upstream-tls.js'
 
 export interface Upstream {
   readonly name: string
   readonly config: Readonly<UpstreamConfig>
   readonly targets: readonly Target[]
   readonly balancer: Balancer
+  /** What the https:// targets' connections use (also to release them); undefined without tls. */
+  readonly tls: UpstreamTls | undefined
 }
 
 export class UpstreamSet {
@@ -20,6 +23,7 @@ export class UpstreamSet {
 
   constructor (config: Readonly<GatewayConfig>, private readonly registry: TargetRegistry) {
     for (const [name, upstreamConfig] of Object.entries(config.upstreams)) {
+      const tls = upstreamTls(upstreamConfig.tls)
       const targets = upstreamConfig.targets.map((t): Target => {
         const url = new URL(t.url)
         return Object.freeze({
@@ -27,12 +31,12 @@ export class UpstreamSet {
           origin: url.origin,
           host: url.host,
           weight: t.weight,
-          state: registry.acquire(name, url.origin, upstreamConfig)
+          state: registry.acquire(name, url.origin, upstreamConfig, url.protocol === 'https:' ? tls : undefined)
         })
       })
       const chosen = balancerFor(upstreamConfig.balancer)(targets, { random: Math.random, now: () => performance.now() })
       const balancer = upstreamConfig.onNoHealthyTarget === 'any' ? failOpen(chosen, targets) : chosen
-      this.upstreams.set(name, Object.freeze({ name, config: upstreamConfig, targets: Object.freeze(targets), balancer }))
+      this.upstreams.set(name, Object.freeze({ name, config: upstreamConfig, targets: Object.freeze(targets), balancer, tls }))
     }
   }
 
@@ -47,7 +51,9 @@ export class UpstreamSet {
   /** Gives the targets back to the registry; call once, when no request uses this set. */
   dispose (): void {
     for (const upstream of this.upstreams.values()) {
-      for (const target of upstream.targets) this.registry.release(upstream.name, target.origin, upstream.config)
+      for (const target of upstream.targets) {
+        this.registry.release(upstream.name, target.origin, upstream.config, target.origin.startsWith('https:') ? upstream.tls : undefined)
+      }
     }
     this.upstreams.clear()
   }
