@@ -57,9 +57,14 @@ export class ServerTls extends EventEmitter<{ files: [FilesOutcome] }> {
     }
   }
 
-  /** The listener whose default context follows the files. */
+  /** The listener whose default context follows the files (https or, later, http2 secure). */
   attach (server: TlsServer): void {
     this.server = server
+    // Failed handshakes (no client certificate, a protocol too old, a scanner) are
+    // routine at an edge: debug only. Node destroys the socket either way.
+    server.on('tlsClientError', (err: Error & { code?: string }, socket) => {
+      this.logger.debug({ code: err.code, reason: err.message, peer: socket.remoteAddress }, 'TLS handshake failed')
+    })
   }
 
   /** Watches the directories of the files (editors and Kubernetes Secrets swap by rename). */
