@@ -183,6 +183,8 @@ export class Gateway extends EventEmitter {
   private async reloadNow (reason: string, force: boolean): Promise<ReloadResult> {
     const at = new Date().toISOString()
     if (this.stopping !== null) return { result: 'unchanged', at, generation: this.current.id }
+    // SIGHUP and POST /reload also re-read the certificate files, where watching cannot (NFS).
+    if (force) this.tls?.reread()
     let loaded: LoadedConfig
     try {
       loaded = await loadConfigFile(this.file)

@@ -32,7 +32,7 @@ after(async () => {
 function config (tls: string, logging = 'logging: { level: error, accessLog: false }'): string {
   return `
 server: { host: 127.0.0.1, port: 0, tls: ${tls} }
-admin: { host: 127.0.0.1, port: 0 }
+admin: { host: 127.0.0.1, port: 0, token: test-token }
 ${logging}
 upstreams:
   app: { targets: [{ url: ${backend.url} }] }
@@ -187,6 +187,26 @@ test('a renewed certificate is served to new connections without a restart; a br
     const garbage = nextCertificateReload(gw, 'failure')
     await writeFile(live.cert, 'not a certificate\n')
     assert.match((await garbage).error ?? '', /^server\.tls\.certificates\.0\.cert: .* is not a PEM certificate/)
+    assert.equal((await handshake(gw.port)).fingerprint, fingerprintOf(renewed))
+  } finally {
+    await gw.close()
+  }
+})
+
+test('POST /reload (as SIGHUP) re-reads the certificate files where they are not watched', async () => {
+  const live: Pair = { cert: certs.file('manual.crt'), key: certs.file('manual.key') }
+  await copyFile(api.cert, live.cert)
+  await copyFile(api.key, live.key)
+  const gw = await startGateway(config(`{ cert: ${live.cert}, key: ${live.key} }`), { watch: false })
+  try {
+    assert.equal((await handshake(gw.port)).fingerprint, fingerprintOf(api))
+    const renewed = await certs.leaf(ca, 'manual-renewed', { dns: ['api.example.com'] })
+    await copyFile(renewed.key, live.key)
+    await copyFile(renewed.cert, live.cert)
+    assert.equal((await handshake(gw.port)).fingerprint, fingerprintOf(api), 'not watched: nothing changes by itself')
+    const res = await request(`${gw.adminUrl}/reload`, { method: 'POST', headers: { authorization: 'Bearer test-token' } })
+    assert.equal(res.statusCode, 200)
+    await res.body.dump()
     assert.equal((await handshake(gw.port)).fingerprint, fingerprintOf(renewed))
   } finally {
     await gw.close()
