@@ -86,6 +86,7 @@ test('minVersion: TLSv1.3 refuses a TLSv1.2 client; the default TLSv1.2 accepts 
   const lenient = await startGateway(config(`{ cert: ${api.cert}, key: ${api.key} }`))
   try {
     await assert.rejects(handshake(strict.port, { maxVersion: 'TLSv1.2' }), /protocol version|alert/i)
+    await assert.rejects(handshake(strict.port, { maxVersion: 'TLSv1.2', servername: 'api.example.com' }), /protocol version|alert/i, 'with SNI too')
     assert.equal((await handshake(strict.port)).protocol, 'TLSv1.3')
     assert.equal((await handshake(lenient.port, { maxVersion: 'TLSv1.2' })).protocol, 'TLSv1.2')
   } finally {
