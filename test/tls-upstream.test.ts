@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
+import { copyFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { after, test } from 'node:test'
@@ -144,6 +145,45 @@ routes:
     assert.equal(good.snapshot().healthy, true)
     assert.equal(mutual.seen.find((s) => s.userAgent === 'turnpike-health-check')?.clientCert, 'CN=turnpike-gw, O=Edge')
     assert.equal((await request(gw.url + '/good')).statusCode, 200)
+  } finally {
+    await gw.close()
+  }
+})
+
+test('a reload reads renewed upstream TLS files: new connections for that upstream, the others keep their pools', async () => {
+  const otherCa = certs.ca('not-the-issuer')
+  const caFile = certs.file('upstream-ca.pem')
+  await copyFile(otherCa.cert, caFile)
+  const gw = await startGateway(`
+server: { host: 127.0.0.1, port: 0 }
+admin: { host: 127.0.0.1, port: 0, token: test-token }
+logging: { level: error, accessLog: false }
+upstreams:
+  renewed: ${upstream(plain.url, `{ ca: ${caFile}, servername: users.internal }`)}
+  steady: ${upstream(mutual.url, `{ ca: ${ca.cert}, servername: users.internal, cert: ${gatewayClient.cert}, key: ${gatewayClient.key} }`)}
+routes:
+  - { name: renewed, match: { path: /renewed }, upstream: renewed }
+  - { name: steady, match: { path: /steady }, upstream: steady }
+`)
+  const status = async (path: string): Promise<number> => {
+    const res = await request(gw.url + path)
+    await res.body.dump()
+    return res.statusCode
+  }
+  // The previous generation may still hold its pools for a moment: look at all of them.
+  const poolsOf = (name: string): unknown[] => gw.gateway.registry.states().filter((s) => s.upstream === name).map((s) => s.pool)
+  try {
+    assert.equal(await status('/renewed'), 502, 'the CA file holds the wrong CA')
+    assert.equal(await status('/steady'), 200)
+    const [steadyPool] = poolsOf('steady')
+    const [renewedPool] = poolsOf('renewed')
+    await copyFile(ca.cert, caFile)
+    const res = await request(`${gw.adminUrl}/reload`, { method: 'POST', headers: { authorization: 'Bearer test-token' } })
+    assert.equal(res.statusCode, 200)
+    await res.body.dump()
+    assert.equal(await status('/renewed'), 200)
+    assert.ok(poolsOf('renewed').some((p) => p !== renewedPool), 'a new pool for the renewed CA')
+    assert.deepEqual(poolsOf('steady'), [steadyPool], 'an upstream whose TLS did not change keeps its pool')
   } finally {
     await gw.close()
   }
