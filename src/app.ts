@@ -24,6 +24,7 @@ import { UpstreamSet } from './upstream/upstream-set.js'
 import type { EdgeState } from './edge/state.js'
 import { registerPolicies, type PolicyOptions } from './policies.js'
 import type { Tracing } from './tracing/provider.js'
+import { clientCertificateOf } from './tls/client-certificate.js'
 import securityHeaders from '../plugins/security-headers.js'
 import { routePreflight } from '../plugins/cors.js'
 
@@ -64,6 +65,9 @@ function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyRe
   const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500
   const ours = err.code?.startsWith('TURNPIKE_') === true || status < 500
   if (status >= 500 && !ours) request.log.error({ err, reqId: request.id }, 'request failed')
+  // The reason of a 502 (refused, reset, a TLS verification failure such as
+  // UNABLE_TO_VERIFY_LEAF_SIGNATURE) belongs in the log, not only in the client's answer.
+  if (status === 502) request.log.warn({ reqId: request.id, route: request.turnpike?.route?.name, target: request.turnpike?.target?.origin, reason: err.message }, 'upstream request failed')
   const allow = (err as { allow?: readonly string[] }).allow
   if (allow !== undefined) reply.header('allow', allow.join(', '))
   if (status === 400 || status === 413 || status === 414 || status === 431 || status === 505) reply.header('connection', 'close')
@@ -85,6 +89,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   const accessLog = config.logging.accessLog
   // Captured once: with tracing off the request path checks this null and nothing else.
   const tracing = options.tracing ?? null
+  const mutualTls = server.tls?.clientCA !== undefined
   const settings: ForwardSettings = {
     bodyLimit: server.bodyLimit,
     trust,
@@ -157,7 +162,8 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
       identity: null,
       claims: null,
       trace: null,
-      redisWaited: 0
+      redisWaited: 0,
+      clientCert: mutualTls ? clientCertificateOf(request.raw.socket) : null
     }
     if (tracing !== null) request.turnpike.trace = tracing.startRequest(request, clientIpOf(request))
     reply.header('x-request-id', request.id)
@@ -206,7 +212,8 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
       durationMs: Math.round(seconds * 1e6) / 1e3,
       bytes: ctx.streamedBytes ?? 0,
       clientIp: clientIpOf(request),
-      user: ctx.identity?.id
+      user: ctx.identity?.id,
+      clientCert: ctx.clientCert?.subject
     }, 'access')
   }
   const recordTunnel = (request: FastifyRequest): void => {

@@ -1,9 +1,9 @@
 // The long-lived data-plane listener: a node:http(s) server whose options carry the
 // edge limits (header size and count, Slowloris and keep-alive timeouts) and whose
 // parse errors are answered in the same JSON shape as every other error.
-import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
+import type { TlsOptions } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import type { ServerConfig } from './config/schema.js'
 import { afterEarlierResponses } from './edge/in-turn.js'
@@ -109,11 +109,10 @@ function onConnect (socket: Duplex, defence: LastDefence, log: RawAnswerLog): vo
   })
 }
 
-export function createListener (server: ServerConfig, defence: LastDefence, log: RawAnswerLog): Server {
+/** `tls`: the secure-context options of server.tls (src/tls/server-tls.ts); HTTPS when given. */
+export function createListener (server: ServerConfig, defence: LastDefence, log: RawAnswerLog, tls?: TlsOptions): Server {
   const options = listenerOptions(server)
-  const listener = server.tls === undefined
-    ? createHttpServer(options)
-    : createHttpsServer({ ...options, cert: readFileSync(server.tls.cert), key: readFileSync(server.tls.key) })
+  const listener = tls === undefined ? createHttpServer(options) : createHttpsServer({ ...options, ...tls })
   // Node drops headers past maxHeadersCount silently; one over our limit lets
   // src/proxy/edge.ts see "too many" and answer 431.
   listener.maxHeadersCount = server.maxHeaderCount + 1

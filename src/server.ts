@@ -25,6 +25,8 @@ import { ConnectionGate } from './edge/connection-gate.js'
 import { ProcessTracing } from './tracing/process-tracing.js'
 import { StatsCollector } from './stats/collector.js'
 import { listenError } from './start-error.js'
+import { ServerTls, type FilesOutcome } from './tls/server-tls.js'
+import type { Server as TlsServer } from 'node:tls'
 
 export interface ReloadResult {
   readonly result: 'success' | 'failure' | 'unchanged'
@@ -33,6 +35,8 @@ export interface ReloadResult {
   readonly error?: string
   /** Settings that changed but only take effect after a restart. */
   readonly restartRequired?: string[]
+  /** Set when the watched TLS certificate files changed rather than the config file. */
+  readonly source?: 'certificates'
 }
 
 /** Listener settings a reload cannot change on a running process. */
@@ -72,6 +76,8 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
   private readonly live = new Set<Generation>()
   private generations = 0
   private listener!: Server
+  /** server.tls: the certificates served, by SNI, and the watch on their files. */
+  private tls: ServerTls | null = null
   private admin!: AdminServer
   private watcher: ConfigWatcher | null = null
   private readonly sockets = new Set<Socket>()
@@ -107,8 +113,13 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     this.tracing.commit(Promise.resolve())
     this.edge.sweep()
     this.lastDigest = digest(this.initial.text)
+    if (config.server.tls !== undefined) {
+      this.tls = new ServerTls(config.server.tls, this.logger)
+      this.tls.on('files', (outcome) => { this.certificatesRead(outcome) })
+    }
     const defence = this.defence
-    this.listener = createListener(config.server, defence, this)
+    this.listener = createListener(config.server, defence, this, this.tls?.serverOptions())
+    this.tls?.attach(this.listener as unknown as TlsServer)
     this.connections.guard(this.listener)
     this.listener.on('connection', (socket: Socket) => this.track(socket))
     this.listener.on('request', defence.guard('request', (req, res) => {
@@ -143,6 +154,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     if (options.watch !== false) {
       this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
       await this.watcher.ready
+      this.tls?.watch()
     }
     this.ready = true
     this.logger.info({ listen: this.dataAddress, admin: this.adminAddress, generation: this.current.id, routes: config.routes.length }, 'turnpike started')
@@ -156,6 +168,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     await this.tracing.shutdown()
     await this.registry.closeAll()
     await this.edge.close()
+    await this.tls?.close()
   }
 
   /**
@@ -168,6 +181,17 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     if (!this.current.config.logging.accessLog) return
     const clientIp = plainAddress((socket as Socket).remoteAddress)
     this.logger.info({ method, route: NO_ROUTE_LABEL, status, code, durationMs: 0, bytes: 0, clientIp }, 'access')
+  }
+
+  /** A change of the TLS files is a reload of its own: counted, shown in /config, and emitted. */
+  private certificatesRead (outcome: FilesOutcome): void {
+    if (outcome.result === 'unchanged') return
+    configReloadsTotal.labels(outcome.result).inc()
+    const at = new Date().toISOString()
+    this.lastReload = outcome.result === 'failure'
+      ? { result: 'failure', at, generation: this.current.id, error: outcome.error, source: 'certificates' }
+      : { result: 'success', at, generation: this.current.id, source: 'certificates' }
+    this.emit('reload', this.lastReload)
   }
 
   private track (socket: Socket): void {
@@ -207,6 +231,8 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
   private async reloadNow (reason: string, force: boolean): Promise<ReloadResult> {
     const at = new Date().toISOString()
     if (this.stopping !== null) return { result: 'unchanged', at, generation: this.current.id }
+    // SIGHUP and POST /reload also re-read the certificate files, where watching cannot (NFS).
+    if (force) this.tls?.reread()
     let loaded: LoadedConfig
     let textDigest = ''
     try {
@@ -282,6 +308,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     if (expired) this.logger.warn({ inFlight: this.current.active }, 'shutdown budget spent; closing what is left')
     for (const socket of this.sockets) socket.destroy()
     await this.watcher?.close()
+    await this.tls?.close()
     await this.admin.close()
     await Promise.all([...this.live].map(async (g) => await g.dispose()))
     await this.tracing.shutdown() // after the generations: every span has ended

@@ -1,9 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { ConfigError, loadConfigFile, parseConfigText } from '../src/config/load.js'
+import { CertFactory } from './helpers/certs.js'
 
 const FULL = `
 server:
@@ -115,13 +116,16 @@ test('the top level must be a mapping', () => {
 })
 
 test('loadConfigFile reads a file and resolves TLS paths against its directory', async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'turnpike-load-'))
-  await writeFile(path.join(dir, 'tls.crt'), 'cert')
-  await writeFile(path.join(dir, 'tls.key'), 'key')
-  const file = path.join(dir, 'gateway.yaml')
-  await writeFile(file, 'server:\n  tls: { cert: ./tls.crt, key: tls.key }\n')
-  const { config } = await loadConfigFile(file, {})
-  assert.deepEqual(config.server.tls, { cert: path.join(dir, 'tls.crt'), key: path.join(dir, 'tls.key') })
+  const certs = await CertFactory.create()
+  try {
+    await certs.leaf(certs.ca('ca'), 'tls', { dns: ['localhost'] })
+    const file = path.join(certs.dir, 'gateway.yaml')
+    await writeFile(file, 'server:\n  tls: { cert: ./tls.crt, key: tls.key }\n')
+    const { config } = await loadConfigFile(file, {})
+    assert.deepEqual(config.server.tls, { cert: certs.file('tls.crt'), key: certs.file('tls.key'), minVersion: 'TLSv1.2', requireClientCert: false })
+  } finally {
+    await certs.close()
+  }
 })
 
 test('a missing file is a ConfigError at 1:1', async () => {

@@ -1,7 +1,5 @@
 // Cross-checks of `server` and `admin`: the two listeners must not collide, trusted
-// proxies must be real addresses, and TLS files must be readable before we start.
-import { accessSync, constants, statSync } from 'node:fs'
-import path from 'node:path'
+// proxies must be real addresses. TLS files are checked in check-tls.ts.
 import type { Issue } from './problem.js'
 import { isObject, itemsOf } from './guards.js'
 import { isIpOrCidr } from './cidr.js'
@@ -9,7 +7,7 @@ import { isIpOrCidr } from './cidr.js'
 const ANY_HOST = new Set(['', '0.0.0.0', '::', '[::]', '::0'])
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]'])
 
-export function serverIssues (config: Record<string, unknown>, baseDir: string): Issue[] {
+export function serverIssues (config: Record<string, unknown>): Issue[] {
   const issues: Issue[] = []
   const { server, admin } = config
   if (!isObject(server)) return issues
@@ -25,14 +23,6 @@ export function serverIssues (config: Record<string, unknown>, baseDir: string):
       issues.push({ path: ['server', 'trustProxy', i], message: `'${entry}' is not an IP address or CIDR range (e.g. 10.0.0.0/8)` })
     }
   })
-  if (isObject(server.tls)) {
-    for (const key of ['cert', 'key'] as const) {
-      const file = server.tls[key]
-      if (typeof file !== 'string') continue
-      const problem = unreadable(path.resolve(baseDir, file))
-      if (problem !== undefined) issues.push({ path: ['server', 'tls', key], message: problem })
-    }
-  }
   return issues
 }
 
@@ -42,15 +32,4 @@ function listenersClash (server: Record<string, unknown>, admin: Record<string, 
   const a = server.host.toLowerCase()
   const b = admin.host.toLowerCase()
   return a === b || ANY_HOST.has(a) || ANY_HOST.has(b) || (LOOPBACK.has(a) && LOOPBACK.has(b))
-}
-
-function unreadable (file: string): string | undefined {
-  try {
-    accessSync(file, constants.R_OK)
-    if (!statSync(file).isFile()) return `'${file}' is not a file`
-    return undefined
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error'
-    return `cannot read '${file}' (${code === 'ENOENT' ? 'no such file' : code})`
-  }
 }

@@ -7,11 +7,29 @@ import { GatewayConfigSchema, type GatewayConfig } from './schema.js'
 /** `value` must have passed validateConfig without issues. */
 export function finalizeConfig (value: unknown, baseDir: string): Readonly<GatewayConfig> {
   const config = Value.Decode(GatewayConfigSchema, value)
+  // File names are relative to the config file, not the process's cwd, which differs
+  // between a shell, systemd and a container.
+  const at = (file: string | undefined): string | undefined => file === undefined ? undefined : path.resolve(baseDir, file)
   const tls = config.server.tls
-  // Relative to the config file, not the process's cwd, which differs between a shell,
-  // systemd and a container.
-  if (tls !== undefined) config.server.tls = { cert: path.resolve(baseDir, tls.cert), key: path.resolve(baseDir, tls.key) }
+  if (tls !== undefined) {
+    config.server.tls = withoutUndefined({
+      ...tls,
+      cert: at(tls.cert),
+      key: at(tls.key),
+      certificates: tls.certificates?.map((pair) => ({ cert: path.resolve(baseDir, pair.cert), key: path.resolve(baseDir, pair.key) })),
+      clientCA: at(tls.clientCA)
+    })
+  }
+  for (const upstream of Object.values(config.upstreams)) {
+    const u = upstream.tls
+    if (u !== undefined) upstream.tls = withoutUndefined({ ...u, ca: at(u.ca), cert: at(u.cert), key: at(u.key) })
+  }
   return deepFreeze(config)
+}
+
+/** Optional keys stay absent rather than present-and-undefined (so /config and digests read as the file). */
+function withoutUndefined<T extends object> (value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 }
 
 export function deepFreeze<T> (value: T): T {

@@ -47,6 +47,31 @@ export const TimeoutsSchema = Obj({
   shutdown: Duration({ default: '15s', description: 'drain budget on SIGTERM' })
 }, { default: {} })
 
+const CertificatePair = Obj({
+  cert: Type.String({ description: 'PEM certificate (chain, leaf first); relative to the config file' }),
+  key: Type.String({ description: 'PEM private key of that certificate (unencrypted)' })
+})
+
+export const ServerTlsSchema = Obj({
+  cert: Type.Optional(Type.String({ description: 'shorthand for one certificate (PEM chain); with certificates, it comes first' })),
+  key: Type.Optional(Type.String({ description: 'the private key of cert' })),
+  certificates: Type.Optional(Type.Array(CertificatePair, {
+    minItems: 1,
+    description: 'chosen by SNI from each certificate\'s DNS names (SAN, else CN; `*.example.com` wildcards); the first is the default'
+  })),
+  minVersion: Literals(['TLSv1.2', 'TLSv1.3'], { default: 'TLSv1.2' }),
+  clientCA: Type.Optional(Type.String({ description: 'PEM CA bundle that client certificates must chain to (mTLS)' })),
+  requireClientCert: Type.Boolean({ default: false, description: 'refuse clients without a certificate signed by clientCA' })
+}, { description: 'HTTPS on the data plane; certificate and key files are watched and swapped for new connections' })
+
+export const UpstreamTlsSchema = Obj({
+  ca: Type.Optional(Type.String({ description: 'PEM CA bundle the targets\' certificates must chain to (default: the system store)' })),
+  cert: Type.Optional(Type.String({ description: 'client certificate sent to the targets (mTLS)' })),
+  key: Type.Optional(Type.String({ description: 'the private key of cert' })),
+  servername: Type.Optional(Type.String({ minLength: 1, description: 'SNI sent and the name verified (default: the target\'s host)' })),
+  verify: Type.Boolean({ default: true, description: 'false accepts any certificate (never in production)' })
+}, { description: 'TLS to https:// targets (traffic and health checks)' })
+
 export const ServerSchema = Obj({
   host: Type.String({ default: '0.0.0.0' }),
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
@@ -59,7 +84,7 @@ export const ServerSchema = Obj({
   maxHeaderSize: Size({ default: '16kb', description: 'larger request headers get 431' }),
   maxHeaderCount: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'more request headers get 431' }),
   timeouts: TimeoutsSchema,
-  tls: Type.Optional(Obj({ cert: Type.String(), key: Type.String() }))
+  tls: Type.Optional(ServerTlsSchema)
 }, { default: {} })
 
 export const AdminSchema = Obj({
@@ -198,6 +223,7 @@ export const UpstreamSchema = Obj({
     volumeThreshold: Type.Integer({ minimum: 1, default: 20, description: 'attempts in the window before it may open' }),
     resetTimeout: Duration({ default: '30s', description: 'open → half-open (one probe)' })
   }, { description: 'one opossum breaker per target; 5xx and no answer are failures, 4xx never' })),
+  tls: Type.Optional(UpstreamTlsSchema),
   onNoHealthyTarget: Type.Union([Type.Literal('fail'), Type.Literal('any')], { default: 'fail' }),
   pool: Obj({
     connections: Type.Integer({ minimum: 1, default: 128 }),
@@ -282,6 +308,8 @@ export type TargetConfig = StaticDecode<typeof TargetSchema>
 export type DiscoveryConfig = StaticDecode<typeof DiscoverySchema>
 export type LimitsConfig = StaticDecode<typeof LimitsSchema>
 export type ServerConfig = StaticDecode<typeof ServerSchema>
+export type ServerTlsConfig = StaticDecode<typeof ServerTlsSchema>
+export type UpstreamTlsConfig = StaticDecode<typeof UpstreamTlsSchema>
 export type TimeoutsConfig = StaticDecode<typeof TimeoutsSchema>
 export type AdminConfig = StaticDecode<typeof AdminSchema>
 export type LoggingConfig = StaticDecode<typeof LoggingSchema>

@@ -9,6 +9,7 @@ import { routeIssues } from './check-routes.js'
 import { upstreamIssues } from './check-upstreams.js'
 import { discoveryIssues } from './check-discovery.js'
 import { serverIssues } from './check-server.js'
+import { tlsIssues } from './check-tls.js'
 import { authIssues } from './check-auth.js'
 import { ipRuleIssues } from './check-ip-rules.js'
 import { corsIssues } from './check-cors.js'
@@ -23,7 +24,7 @@ export interface Validated {
 }
 
 export interface ValidateOptions {
-  /** Relative file names in the config (server.tls) are resolved against this. */
+  /** Relative file names in the config (TLS files) are resolved against this. */
   readonly baseDir: string
 }
 
@@ -38,7 +39,8 @@ export function validateConfig (data: unknown, options: ValidateOptions): Valida
     ...upstreamIssues(value.upstreams),
     ...discoveryIssues(value.upstreams),
     ...routeIssues(value.routes, upstreamNames),
-    ...serverIssues(value, options.baseDir),
+    ...serverIssues(value),
+    ...tlsIssues(value, options.baseDir),
     ...authIssues(value),
     ...ipRuleIssues(value),
     ...corsIssues(value),

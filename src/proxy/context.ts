@@ -2,6 +2,7 @@
 // request so hooks (access log, metrics, and later the policies) can read it.
 import type { FastifyRequest } from 'fastify'
 import type { CompiledRoute } from '../routing/compiled-route.js'
+import type { ClientCertificate } from '../tls/client-certificate.js'
 import type { RequestTrace } from '../tracing/request-trace.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import type { Target } from '../upstream/target.js'
@@ -33,6 +34,8 @@ export interface RequestContext {
   trace: RequestTrace | null
   /** Milliseconds this request has waited for Redis so far (its RedisBudget: at most redis.timeout in all). */
   redisWaited: number
+  /** With server.tls.clientCA: the client certificate that verified against it; null otherwise. */
+  clientCert: ClientCertificate | null
 }
 
 export interface Identity {

@@ -10,6 +10,7 @@ import { HealthRegistry } from './health/health-registry.js'
 import type { HealthLog, TargetHealth } from './health/target-health.js'
 import { TargetGate } from './limits.js'
 import type { TargetState } from './target.js'
+import type { UpstreamTls } from '../tls/upstream-tls.js'
 
 type PoolConfig = UpstreamConfig['pool']
 /** What of an upstream's config a target's long-lived state depends on. */
@@ -28,22 +29,25 @@ export class TargetRegistry {
   /** DNS discovery per upstream, shared by the generations that resolve the same name. */
   readonly discovery = new DiscoveryRegistry()
 
-  private static keyOf (upstream: string, origin: string, pool: PoolConfig): string {
-    return `${upstream}\u0000${origin}\u0000${pool.connections}/${pool.keepAlive}/${pool.connectTimeout}`
+  private static keyOf (upstream: string, origin: string, pool: PoolConfig, tls: UpstreamTls | undefined): string {
+    return `${upstream}\u0000${origin}\u0000${pool.connections}/${pool.keepAlive}/${pool.connectTimeout}\u0000${tls?.digest ?? ''}`
   }
 
-  /** `joining`: a target discovery found in a running upstream (see HealthRegistry.acquire). */
-  acquire (upstream: string, origin: string, settings: TargetSettings, joining = false): TargetState {
+  /**
+   * `tls`: for an https:// origin of an upstream with `tls` settings. `joining`: a target
+   * discovery found in a running upstream (see HealthRegistry.acquire).
+   */
+  acquire (upstream: string, origin: string, settings: TargetSettings, tls?: UpstreamTls, joining = false): TargetState {
     const { pool } = settings
-    const key = TargetRegistry.keyOf(upstream, origin, pool)
-    const health = this.health.acquire(upstream, origin, settings, joining)
+    const key = TargetRegistry.keyOf(upstream, origin, pool, tls)
+    const health = this.health.acquire(upstream, origin, settings, tls, joining)
     let entry = this.entries.get(key)
     if (entry === undefined) {
       const dispatcher = new Pool(origin, {
         connections: pool.connections,
         keepAliveTimeout: pool.keepAlive,
         keepAliveMaxTimeout: Math.max(pool.keepAlive, 1000),
-        connect: { timeout: pool.connectTimeout },
+        connect: { timeout: pool.connectTimeout, ...tls?.connect },
         pipelining: 1
       })
       entry = { state: { upstream, origin, pool: dispatcher, activeRequests: 0, available: true, breaker: undefined, gate: undefined }, refs: 0, health }
@@ -59,11 +63,11 @@ export class TargetRegistry {
     return entry.state
   }
 
-  release (upstream: string, origin: string, settings: TargetSettings): void {
-    const key = TargetRegistry.keyOf(upstream, origin, settings.pool)
+  release (upstream: string, origin: string, settings: TargetSettings, tls?: UpstreamTls): void {
+    const key = TargetRegistry.keyOf(upstream, origin, settings.pool, tls)
     const entry = this.entries.get(key)
     if (entry === undefined) return
-    this.health.release(upstream, origin, settings)
+    this.health.release(upstream, origin, settings, tls)
     if (--entry.refs > 0) return
     this.entries.delete(key)
     entry.health.detach(entry.state)

@@ -9,6 +9,7 @@ import { balancerOver } from './balancers/for-upstream.js'
 import { DiscoveredUpstream } from './discovery/discovered-upstream.js'
 import type { TargetRegistry } from './registry.js'
 import type { Target } from './target.js'
+import { upstreamTls, type UpstreamTls } from '../tls/upstream-tls.js'
 
 export interface Upstream {
   readonly name: string
@@ -16,6 +17,8 @@ export interface Upstream {
   /** The targets in rotation now (a discovered upstream's change with its DNS answer). */
   readonly targets: readonly Target[]
   readonly balancer: Balancer
+  /** What the https:// targets' connections use (also to release them); undefined without tls. */
+  readonly tls: UpstreamTls | undefined
 }
 
 export class UpstreamSet {
@@ -30,6 +33,7 @@ export class UpstreamSet {
         this.upstreams.set(name, upstream)
         continue
       }
+      const tls = upstreamTls(upstreamConfig.tls)
       const targets = (upstreamConfig.targets ?? []).map((t): Target => {
         const url = new URL(t.url)
         return Object.freeze({
@@ -37,10 +41,10 @@ export class UpstreamSet {
           origin: url.origin,
           host: url.host,
           weight: t.weight,
-          state: registry.acquire(name, url.origin, upstreamConfig)
+          state: registry.acquire(name, url.origin, upstreamConfig, url.protocol === 'https:' ? tls : undefined)
         })
       })
-      this.upstreams.set(name, Object.freeze({ name, config: upstreamConfig, targets: Object.freeze(targets), balancer: balancerOver(upstreamConfig, targets) }))
+      this.upstreams.set(name, Object.freeze({ name, config: upstreamConfig, targets: Object.freeze(targets), balancer: balancerOver(upstreamConfig, targets), tls }))
     }
   }
 
@@ -64,7 +68,9 @@ export class UpstreamSet {
         upstream.dispose()
         continue
       }
-      for (const target of upstream.targets) this.registry.release(upstream.name, target.origin, upstream.config)
+      for (const target of upstream.targets) {
+        this.registry.release(upstream.name, target.origin, upstream.config, target.origin.startsWith('https:') ? upstream.tls : undefined)
+      }
     }
     this.upstreams.clear()
   }

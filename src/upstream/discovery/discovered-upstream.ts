@@ -74,7 +74,7 @@ export class DiscoveredUpstream implements Upstream {
         old.delete(e.origin)
         return kept.weight === e.weight && kept.host === e.host ? kept : Object.freeze({ ...kept, weight: e.weight, host: e.host })
       }
-      const state = this.registry.acquire(this.name, e.origin, this.config, joining)
+      const state = this.registry.acquire(this.name, e.origin, this.config, undefined, joining)
       return Object.freeze({ url: e.origin, origin: e.origin, host: e.host, weight: e.weight, state, discovered: true as const })
     })
     this.view = { targets: Object.freeze(targets), balancer: balancerOver(this.config, targets) }

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events'
 import { probeFor, type Probe } from './probe.js'
 import type { TargetHealth } from './target-health.js'
 import type { HealthCheckConfig } from './types.js'
+import type { ConnectionOptions } from 'node:tls'
 
 export class ActiveChecker extends EventEmitter<{ check: [boolean] }> {
   private timer: NodeJS.Timeout | undefined
@@ -18,9 +19,9 @@ export class ActiveChecker extends EventEmitter<{ check: [boolean] }> {
   private passes = 0
   private failures = 0
 
-  constructor (origin: string, private readonly config: HealthCheckConfig, private readonly health: TargetHealth, probe?: Probe) {
+  constructor (origin: string, private readonly config: HealthCheckConfig, private readonly health: TargetHealth, probe?: Probe, tls?: Readonly<ConnectionOptions>) {
     super()
-    this.probe = probe ?? probeFor(origin, config)
+    this.probe = probe ?? probeFor(origin, config, tls)
   }
 
   /** The first check runs now, so a target that is down at startup goes out quickly. */

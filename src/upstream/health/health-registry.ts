@@ -13,8 +13,9 @@ import { ActiveChecker } from './active-checker.js'
 import { OutlierDetector } from './outlier-detector.js'
 import { TargetHealth, type HealthLog } from './target-health.js'
 import type { HealthPolicy } from './types.js'
+import type { UpstreamTls } from '../../tls/upstream-tls.js'
 
-interface Holder { readonly key: string, readonly policy: HealthPolicy, refs: number }
+interface Holder { readonly key: string, readonly policy: HealthPolicy, readonly tls: UpstreamTls | undefined, refs: number }
 
 interface Entry {
   readonly health: TargetHealth
@@ -32,29 +33,30 @@ export class HealthRegistry {
 
   /**
    * `joining`: the target is new to a running upstream (discovery found it), so with
-   * active checks on it waits out of rotation for its first passing check.
+   * active checks on it waits out of rotation for its first passing check. `tls`: what
+   * https:// health probes connect with (the traffic's own settings).
    */
-  acquire (upstream: string, origin: string, policy: HealthPolicy, joining = false): TargetHealth {
+  acquire (upstream: string, origin: string, policy: HealthPolicy, tls?: UpstreamTls, joining = false): TargetHealth {
     const key = `${upstream}\u0000${origin}`
     let entry = this.entries.get(key)
     if (entry === undefined) {
       entry = { health: new TargetHealth(upstream, origin, this.log, joining && policy.healthCheck !== undefined), holders: [] }
       this.entries.set(key, entry)
     }
-    const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection, policy.circuitBreaker])
+    const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection, policy.circuitBreaker, tls?.digest])
     const index = entry.holders.findIndex((h) => h.key === policyKey)
-    const holder = index === -1 ? { key: policyKey, policy, refs: 0 } : entry.holders.splice(index, 1)[0]!
+    const holder = index === -1 ? { key: policyKey, policy, tls, refs: 0 } : entry.holders.splice(index, 1)[0]!
     holder.refs++
     entry.holders.push(holder)
     apply(entry)
     return entry.health
   }
 
-  release (upstream: string, origin: string, policy: HealthPolicy): void {
+  release (upstream: string, origin: string, policy: HealthPolicy, tls?: UpstreamTls): void {
     const key = `${upstream}\u0000${origin}`
     const entry = this.entries.get(key)
     if (entry === undefined) return
-    const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection, policy.circuitBreaker])
+    const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection, policy.circuitBreaker, tls?.digest])
     const index = entry.holders.findIndex((h) => h.key === policyKey)
     if (index === -1) return
     if (--entry.holders[index]!.refs === 0) entry.holders.splice(index, 1)
@@ -80,14 +82,15 @@ export class HealthRegistry {
 /** Brings the checker and detector in line with the newest policy. */
 function apply (entry: Entry): void {
   const { health } = entry
-  const { healthCheck, outlierDetection, circuitBreaker } = entry.holders[entry.holders.length - 1]!.policy
+  const newest = entry.holders[entry.holders.length - 1]!
+  const { healthCheck, outlierDetection, circuitBreaker } = newest.policy
 
-  const checkKey = JSON.stringify(healthCheck ?? null)
+  const checkKey = JSON.stringify([healthCheck ?? null, newest.tls?.digest])
   if (entry.checker?.key !== checkKey) {
     entry.checker?.checker.stop()
     entry.checker = undefined
     if (healthCheck === undefined) health.setHealthy(true, 'healthCheck was removed from the config')
-    else entry.checker = { key: checkKey, checker: new ActiveChecker(health.origin, healthCheck, health).start() }
+    else entry.checker = { key: checkKey, checker: new ActiveChecker(health.origin, healthCheck, health, undefined, newest.tls?.connect).start() }
   }
 
   const detectKey = JSON.stringify(outlierDetection ?? null)

@@ -3,6 +3,7 @@
 // a busy target would make the probe queue behind real requests) on a fresh
 // connection each time, so a target that stops accepting connections fails its check.
 import { connect } from 'node:net'
+import type { ConnectionOptions } from 'node:tls'
 import { Client } from 'undici'
 import type { HealthCheckConfig } from './types.js'
 import { statusMatcher } from './status-ranges.js'
@@ -13,12 +14,13 @@ export interface Probe {
   close (): void
 }
 
-export function probeFor (origin: string, config: HealthCheckConfig): Probe {
-  return config.type === 'tcp' ? tcpProbe(origin, config) : httpProbe(origin, config)
+/** `tls`: the upstream's TLS settings, for https:// origins (an HTTP probe verifies as traffic does). */
+export function probeFor (origin: string, config: HealthCheckConfig, tls?: Readonly<ConnectionOptions>): Probe {
+  return config.type === 'tcp' ? tcpProbe(origin, config) : httpProbe(origin, config, tls)
 }
 
-function httpProbe (origin: string, config: HealthCheckConfig): Probe {
-  const client = new Client(origin, { connect: { timeout: config.timeout }, pipelining: 1 })
+function httpProbe (origin: string, config: HealthCheckConfig, tls: Readonly<ConnectionOptions> | undefined): Probe {
+  const client = new Client(origin, { connect: { timeout: config.timeout, ...tls }, pipelining: 1 })
   const expected = statusMatcher(config.expectStatus)
   return {
     async run (signal) {
