@@ -154,7 +154,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     if (options.watch !== false) {
       this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
       await this.watcher.ready
-      this.tls?.watch()
+      await this.tls?.watch()
     }
     this.ready = true
     this.logger.info({ listen: this.dataAddress, admin: this.adminAddress, generation: this.current.id, routes: config.routes.length }, 'turnpike started')

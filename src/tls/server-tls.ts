@@ -7,7 +7,6 @@
 // options it gives suit https.createServer and http2.createSecureServer alike.
 import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import path from 'node:path'
 import { createSecureContext, type SecureContext, type SecureContextOptions, type SecureVersion, type Server as TlsServer, type TlsOptions } from 'node:tls'
 import type { Logger } from 'pino'
 import type { ServerTlsConfig } from '../config/schema.js'
@@ -15,6 +14,9 @@ import { watchConfig, type ConfigWatcher } from '../config/watch.js'
 import { serverPairs } from './config-files.js'
 import { PemError, loadCa, loadPair, type CertificatePair } from './pem-files.js'
 import { SniTable } from './sni-table.js'
+
+/** How long after the last event on any of the files they are read again. */
+const SETTLE_MS = 200
 
 /** What one look at the files found. */
 export type FilesOutcome =
@@ -33,6 +35,8 @@ export class ServerTls extends EventEmitter<{ files: [FilesOutcome] }> {
   private table: SniTable<SecureContext>
   private server: TlsServer | null = null
   private watchers: ConfigWatcher[] = []
+  /** The shared wait after a file event (see `watch`). */
+  private settling: NodeJS.Timeout | null = null
 
   /** Reads the files; throws when they are unusable (the config checks have said why). */
   constructor (private readonly config: ServerTlsConfig, private readonly logger: Logger) {
@@ -67,10 +71,19 @@ export class ServerTls extends EventEmitter<{ files: [FilesOutcome] }> {
     })
   }
 
-  /** Watches the directories of the files (editors and Kubernetes Secrets swap by rename). */
-  watch (): void {
-    const oneFilePerDir = new Map(this.files().map((f) => [path.dirname(f), f]))
-    this.watchers = [...oneFilePerDir.values()].map((file) => watchConfig(file, () => { this.reread() }))
+  /**
+   * Watches every file (a rename into place, as editors, certbot and Kubernetes Secrets
+   * do, is seen). A renewal replaces a key and its certificate one after the other:
+   * events from all the files share one short wait, so the pair is read once, whole,
+   * and a half-renewed pair is never reported as a broken one.
+   */
+  async watch (): Promise<void> {
+    const settle = (): void => {
+      if (this.settling === null) this.settling = setTimeout(() => { this.settling = null; this.reread() }, SETTLE_MS).unref()
+      else this.settling.refresh()
+    }
+    this.watchers = [...new Set(this.files())].map((file) => watchConfig(file, settle))
+    await Promise.all(this.watchers.map(async (w) => { await w.ready }))
   }
 
   /** Re-reads every file; swaps in the new certificates when they changed and are all usable. */
@@ -96,6 +109,8 @@ export class ServerTls extends EventEmitter<{ files: [FilesOutcome] }> {
   }
 
   async close (): Promise<void> {
+    if (this.settling !== null) clearTimeout(this.settling)
+    this.settling = null
     await Promise.all(this.watchers.map(async (w) => { await w.close() }))
     this.watchers = []
   }

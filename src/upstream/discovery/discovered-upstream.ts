@@ -21,6 +21,8 @@ export class DiscoveredUpstream implements Upstream {
   /** The shared DNS answer this view follows. */
   readonly discovery: Discovery
   private disposed = false
+  /** Discovered targets are http:// only: no TLS settings to carry. */
+  readonly tls = undefined
   /** Whether this generation has had a DNS answer yet (targets then are "joining"). */
   private answered: boolean
 
