@@ -16,9 +16,12 @@ import { applyTimeouts, createListener } from './listener.js'
 import { activeConnections, configReloadsTotal } from './metrics.js'
 import { UPGRADE_HEAD } from './proxy/websocket.js'
 import { TargetRegistry } from './upstream/registry.js'
-import { EdgeState } from './edge/state.js'
+import type { RemoteVerdicts } from './upstream/health/health-registry.js'
+import { EdgeState, type SharedEdge } from './edge/state.js'
 import { ProcessTracing } from './tracing/process-tracing.js'
 import { StatsCollector } from './stats/collector.js'
+import { buildStats, describeUpstreams, type UpstreamsView } from './stats/snapshot.js'
+import type { GatewayStats } from './stats/types.js'
 
 export interface ReloadResult {
   readonly result: 'success' | 'failure' | 'unchanged'
@@ -30,7 +33,7 @@ export interface ReloadResult {
 }
 
 /** Listener settings a reload cannot change on a running process. */
-function restartOnly (a: GatewayConfig, b: GatewayConfig): string[] {
+export function restartOnly (a: GatewayConfig, b: GatewayConfig): string[] {
   const pick = (c: GatewayConfig): Record<string, unknown> => ({
     'server.host': c.server.host,
     'server.port': c.server.port,
@@ -47,12 +50,22 @@ function restartOnly (a: GatewayConfig, b: GatewayConfig): string[] {
   return Object.keys(before).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
 }
 
-const digest = (text: string): string => createHash('sha256').update(text).digest('hex')
+export const digest = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+/** How this process takes part in the gateway: alone (the defaults), or as one cluster worker. */
+export interface GatewayOptions {
+  /** False in a cluster worker: the primary runs the admin server. */
+  readonly admin?: boolean
+  /** Set in a cluster worker: active-check verdicts come from the primary, which runs every check once. */
+  readonly remoteHealth?: RemoteVerdicts
+  /** Set in a cluster worker: rate limits, DDoS blocks and IP rules shared through the primary. */
+  readonly shared?: SharedEdge
+}
 
 /** Emits 'reload' with each ReloadResult of success or failure (for tests and dashboards). */
 export class Gateway extends EventEmitter {
   readonly startedAt = new Date()
-  readonly registry = new TargetRegistry()
+  readonly registry: TargetRegistry
   /** Redis and the policies' state that outlives a generation (rate-limit counters, IP rules, cache). */
   readonly edge: EdgeState
   /** The tracer provider each generation gets; replaced on reload when `tracing` changes. */
@@ -64,7 +77,7 @@ export class Gateway extends EventEmitter {
   private readonly live = new Set<Generation>()
   private generations = 0
   private listener!: Server
-  private admin!: AdminServer
+  private admin: AdminServer | null = null
   private watcher: ConfigWatcher | null = null
   private readonly sockets = new Set<Socket>()
   private reloading: Promise<ReloadResult> = Promise.resolve({ result: 'unchanged', at: '', generation: 0 })
@@ -74,9 +87,10 @@ export class Gateway extends EventEmitter {
   private lastDigest = ''
   lastReload: ReloadResult | null = null
 
-  constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger) {
+  constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger, private readonly options: GatewayOptions = {}) {
     super()
-    this.edge = new EdgeState(logger)
+    this.registry = new TargetRegistry(options.remoteHealth ?? null)
+    this.edge = new EdgeState(logger, options.shared ?? null)
     this.tracing = new ProcessTracing(logger)
     this.on('reload', (result: ReloadResult) => { this.stats.reloads.add(result) })
   }
@@ -84,7 +98,24 @@ export class Gateway extends EventEmitter {
   get generation (): Generation { return this.current }
   get isReady (): boolean { return this.ready && !this.draining }
   get dataAddress (): AddressInfo { return this.listener.address() as AddressInfo }
-  get adminAddress (): AddressInfo { return this.admin.address() }
+  get adminAddress (): AddressInfo {
+    if (this.admin === null) throw new Error('this process runs no admin server (a cluster worker)')
+    return this.admin.address()
+  }
+
+  async backends (): Promise<UpstreamsView> {
+    return describeUpstreams(this.current.built.upstreams.all())
+  }
+
+  upstreamsDown (): string[] {
+    return this.current.built.upstreams.all()
+      .filter((u) => !u.targets.some((t) => t.state.available))
+      .map((u) => u.name)
+  }
+
+  async snapshotStats (): Promise<GatewayStats> {
+    return await buildStats(this)
+  }
 
   async start (options: { watch?: boolean } = {}): Promise<void> {
     const config = this.initial.config
@@ -102,7 +133,7 @@ export class Gateway extends EventEmitter {
       (req as { [UPGRADE_HEAD]?: Buffer })[UPGRADE_HEAD] = head
       this.current.handleUpgrade(req, socket)
     })
-    this.admin = await buildAdmin(this, config.admin)
+    if (this.options.admin !== false) this.admin = await buildAdmin(this, config.admin)
     await new Promise<void>((resolve, reject) => {
       this.listener.once('error', reject)
       this.listener.listen(config.server.port, config.server.host, () => {
@@ -110,10 +141,11 @@ export class Gateway extends EventEmitter {
         resolve()
       })
     })
-    await this.admin.listen()
+    await this.admin?.listen()
     if (options.watch !== false) this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
     this.ready = true
-    this.logger.info({ listen: this.dataAddress, admin: this.adminAddress, generation: this.current.id, routes: config.routes.length }, 'turnpike started')
+    if (this.admin === null) this.logger.info({ listen: this.dataAddress, generation: this.current.id }, 'worker started')
+    else this.logger.info({ listen: this.dataAddress, admin: this.adminAddress, generation: this.current.id, routes: config.routes.length }, 'turnpike started')
   }
 
   private track (socket: Socket): void {
@@ -168,7 +200,7 @@ export class Gateway extends EventEmitter {
     if (!force && textDigest === this.lastDigest) return { result: 'unchanged', at, generation: this.current.id }
     let next: Generation
     try {
-      next = await this.build(loaded)
+      next = await this.prepare(loaded)
     } catch (err) {
       configReloadsTotal.labels('failure').inc()
       this.logger.error({ err, reason }, 'config reload failed while building the new generation')
@@ -176,15 +208,7 @@ export class Gateway extends EventEmitter {
       this.emit('reload', this.lastReload)
       return this.lastReload
     }
-    const previous = this.current
-    this.current = next // the swap: new requests from here on see the new config
-    this.lastDigest = textDigest
-    previous.retire()
-    const older = [...this.live].filter((g) => g !== next)
-    this.tracing.commit(Promise.all(older.map(async (g) => { await g.idle() })))
-    this.edge.sweep()
-    applyTimeouts(this.listener, loaded.config.server)
-    this.logger.level = loaded.config.logging.level
+    this.swap(next)
     const restartRequired = restartOnly(this.initial.config, loaded.config)
     if (restartRequired.length > 0) this.logger.warn({ restartRequired }, 'these settings changed and need a restart to take effect')
     configReloadsTotal.labels('success').inc()
@@ -192,6 +216,37 @@ export class Gateway extends EventEmitter {
     this.logger.info({ reason, generation: next.id, routes: loaded.config.routes.length }, 'config reloaded')
     this.emit('reload', this.lastReload)
     return this.lastReload
+  }
+
+  /**
+   * Builds the next generation to one side (it takes no request yet). A cluster
+   * worker builds on the primary's word and swaps on its second word, so that every
+   * worker switches or none does; a single process builds and swaps at once.
+   */
+  async prepare (loaded: LoadedConfig): Promise<Generation> {
+    if (this.stopping !== null) throw new Error('shutting down')
+    return await this.build(loaded)
+  }
+
+  /** Makes a prepared generation current: new requests from here on see its config. */
+  swap (next: Generation): void {
+    const previous = this.current
+    this.current = next
+    this.lastDigest = digest(next.loaded.text)
+    previous.retire()
+    const older = [...this.live].filter((g) => g !== next)
+    this.tracing.commit(Promise.all(older.map(async (g) => { await g.idle() })))
+    this.edge.sweep()
+    applyTimeouts(this.listener, next.config.server)
+    this.logger.level = next.config.logging.level
+  }
+
+  /** A prepared generation that will not be used (another worker could not build it): undone. */
+  async discard (next: Generation): Promise<void> {
+    this.edge.rollback()
+    this.tracing.rollback()
+    this.generations--
+    await next.dispose()
   }
 
   /**
@@ -219,7 +274,7 @@ export class Gateway extends EventEmitter {
     if (expired) this.logger.warn({ inFlight: this.current.active }, 'shutdown budget spent; closing what is left')
     for (const socket of this.sockets) socket.destroy()
     await this.watcher?.close()
-    await this.admin.close()
+    await this.admin?.close()
     await Promise.all([...this.live].map(async (g) => await g.dispose()))
     await this.tracing.shutdown() // after the generations: every span has ended
     await this.registry.closeAll()

@@ -11,6 +11,9 @@ import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/schema.js'
 import { RedisLink } from '../redis/link.js'
 import { IpRuleStore } from '../ip-rules/store.js'
+import type { SharedEdge } from './shared.js'
+
+export type { SharedEdge }
 
 /** State a policy keeps; `close` (optional) runs when no generation uses it any more. */
 export interface Kept {
@@ -26,7 +29,12 @@ export class EdgeState {
   /** Run-time IP rules (admin API): read by the ip-rules policy of every generation. */
   readonly ipRules = new IpRuleStore()
 
-  constructor (private readonly logger: Logger) {}
+  /**
+   * `shared`: set in a cluster worker, whose limits and DDoS counts (without Redis) are
+   * kept by the primary, and whose run-time IP rules the primary sends (it alone syncs
+   * them with Redis).
+   */
+  constructor (private readonly logger: Logger, readonly shared: SharedEdge | null = null) {}
 
   /** The shared Redis connection, or null when `redis.url` is not set (in-process only). */
   get redis (): RedisLink | null {
@@ -44,7 +52,7 @@ export class EdgeState {
     const prefix = config.redis?.keyPrefix ?? 'turnpike:'
     if (this.link?.url === url && this.link.keyPrefix === prefix) return
     this.link = url === '' ? null : new RedisLink(url, prefix, this.logger)
-    this.ipRules.attach(this.link)
+    if (this.shared === null) this.ipRules.attach(this.link)
   }
 
   /** The generation built after `configure` was not used: back to the running one's link and keys. */
@@ -52,7 +60,7 @@ export class EdgeState {
     if (this.before === null) return
     if (this.link !== this.before.link) void this.link?.close()
     this.link = this.before.link
-    this.ipRules.attach(this.link)
+    if (this.shared === null) this.ipRules.attach(this.link)
     this.used = this.before.used
     this.before = null
   }

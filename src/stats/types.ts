@@ -61,4 +61,6 @@ export interface GatewayStats {
     readonly blocked: number
     readonly cache: { readonly hit: number, readonly miss: number, readonly bypass: number }
   }
+  /** With `server.workers` > 1: each worker's slot (1…N), process id, whether it serves, and how often it was replaced. */
+  readonly workers?: ReadonlyArray<{ readonly id: number, readonly pid: number | null, readonly up: boolean, readonly restarts: number }>
 }

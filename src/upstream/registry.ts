@@ -5,7 +5,7 @@
 // when they are retired; the last release closes the pool gracefully.
 import { Pool } from 'undici'
 import type { UpstreamConfig } from '../config/schema.js'
-import { HealthRegistry } from './health/health-registry.js'
+import { HealthRegistry, type RemoteVerdicts } from './health/health-registry.js'
 import type { TargetHealth } from './health/target-health.js'
 import type { TargetState } from './target.js'
 
@@ -17,7 +17,12 @@ interface Entry { state: TargetState, refs: number, health: TargetHealth }
 
 export class TargetRegistry {
   private readonly entries = new Map<string, Entry>()
-  readonly health = new HealthRegistry()
+  readonly health: HealthRegistry
+
+  /** `remote`: active-check verdicts come from elsewhere (a cluster worker's primary). */
+  constructor (remote: RemoteVerdicts | null = null) {
+    this.health = new HealthRegistry(remote)
+  }
 
   private static keyOf (upstream: string, origin: string, pool: PoolConfig): string {
     return `${upstream}\u0000${origin}\u0000${pool.connections}/${pool.keepAlive}/${pool.connectTimeout}`

@@ -14,19 +14,30 @@ import { OutlierDetector } from './outlier-detector.js'
 import { TargetHealth } from './target-health.js'
 import type { HealthPolicy } from './types.js'
 
+/**
+ * Active-check verdicts made elsewhere: in a cluster worker the primary runs every
+ * check once and pushes the results, so a worker starts no checker of its own.
+ */
+export interface RemoteVerdicts {
+  /** The latest verdict for the target, undefined before its first one. */
+  verdict (upstream: string, origin: string): boolean | undefined
+}
+
 interface Holder { readonly key: string, readonly policy: HealthPolicy, refs: number }
 
 interface Entry {
   readonly health: TargetHealth
   /** Policies of the generations holding the target, oldest first. */
   readonly holders: Holder[]
-  checker?: { key: string, checker: ActiveChecker }
+  checker?: { key: string, checker: ActiveChecker | null }
   detector?: { key: string, detector: OutlierDetector }
   breaker?: { key: string, breaker: TargetBreaker }
 }
 
 export class HealthRegistry {
   private readonly entries = new Map<string, Entry>()
+
+  constructor (private readonly remote: RemoteVerdicts | null = null) {}
 
   acquire (upstream: string, origin: string, policy: HealthPolicy): TargetHealth {
     const key = `${upstream}\u0000${origin}`
@@ -40,7 +51,7 @@ export class HealthRegistry {
     const holder = index === -1 ? { key: policyKey, policy, refs: 0 } : entry.holders.splice(index, 1)[0]!
     holder.refs++
     entry.holders.push(holder)
-    apply(entry)
+    apply(entry, this.remote)
     return entry.health
   }
 
@@ -53,7 +64,7 @@ export class HealthRegistry {
     if (index === -1) return
     if (--entry.holders[index]!.refs === 0) entry.holders.splice(index, 1)
     if (entry.holders.length > 0) {
-      apply(entry)
+      apply(entry, this.remote)
       return
     }
     this.entries.delete(key)
@@ -65,6 +76,12 @@ export class HealthRegistry {
     return this.entries.get(`${upstream}\u0000${origin}`)?.health
   }
 
+  /** A verdict from the primary's checks (cluster worker): applied to the target, if held here. */
+  setVerdict (upstream: string, origin: string, healthy: boolean): void {
+    const entry = this.entries.get(`${upstream}\u0000${origin}`)
+    if (entry?.checker !== undefined) entry.health.setHealthy(healthy)
+  }
+
   closeAll (): void {
     for (const entry of this.entries.values()) stop(entry)
     this.entries.clear()
@@ -72,16 +89,19 @@ export class HealthRegistry {
 }
 
 /** Brings the checker and detector in line with the newest policy. */
-function apply (entry: Entry): void {
+function apply (entry: Entry, remote: RemoteVerdicts | null): void {
   const { health } = entry
   const { healthCheck, outlierDetection, circuitBreaker } = entry.holders[entry.holders.length - 1]!.policy
 
   const checkKey = JSON.stringify(healthCheck ?? null)
   if (entry.checker?.key !== checkKey) {
-    entry.checker?.checker.stop()
+    entry.checker?.checker?.stop()
     entry.checker = undefined
     if (healthCheck === undefined) health.setHealthy(true)
-    else entry.checker = { key: checkKey, checker: new ActiveChecker(health.origin, healthCheck, health).start() }
+    else if (remote !== null) {
+      entry.checker = { key: checkKey, checker: null }
+      health.setHealthy(remote.verdict(health.upstream, health.origin) ?? health.healthy)
+    } else entry.checker = { key: checkKey, checker: new ActiveChecker(health.origin, healthCheck, health).start() }
   }
 
   const detectKey = JSON.stringify(outlierDetection ?? null)
@@ -111,7 +131,7 @@ function apply (entry: Entry): void {
 }
 
 function stop (entry: Entry): void {
-  entry.checker?.checker.stop()
+  entry.checker?.checker?.stop()
   entry.detector?.detector.stop()
   entry.breaker?.breaker.shutdown()
   entry.health.setBreaker(undefined)
