@@ -62,6 +62,7 @@ export async function runWorker (): Promise<number> {
     if (pending !== null) await gw.discard(pending)
     pending = null
     pending = await gw.prepare(loadedFrom(m))
+    logger.info({ generation: pending.id }, 'worker built the new generation; waiting for the others')
     return { generation: pending.id }
   })
   routes.handle(KIND.commit, () => {
