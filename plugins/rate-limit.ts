@@ -1,4 +1,4 @@
-// Rate limits (SPEC §3): @fastify/rate-limit answers (RateLimit-* headers, 429 +
+// Rate limits: @fastify/rate-limit answers (RateLimit-* headers, 429 +
 // Retry-After) while the counting is Turnpike's own (src/rate-limit/): three
 // algorithms, in-process or shared through Redis with an in-process fallback.
 //

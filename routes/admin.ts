@@ -1,4 +1,4 @@
-// The admin API (SPEC §4), as an encapsulated plugin on the admin Fastify instance.
+// The admin API, as an encapsulated plugin on the admin Fastify instance.
 // It reads the gateway through the small AdminView seam, so it can be tested against
 // a stand-in and never reaches into the data plane's internals.
 import { createHash, timingSafeEqual } from 'node:crypto'

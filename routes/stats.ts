@@ -1,4 +1,4 @@
-// Admin GET /stats (SPEC §4): the JSON the web dashboard and `turnpike top` poll.
+// Admin GET /stats: the JSON the web dashboard and `turnpike top` poll.
 import type { FastifyInstance } from 'fastify'
 import type { GatewayStats } from '../src/stats/types.js'
 

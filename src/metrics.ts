@@ -1,4 +1,4 @@
-// The data plane's Prometheus metrics (SPEC §5), created once per process on the
+// The data plane's Prometheus metrics, created once per process on the
 // prom-client registry that fastify-metrics exposes at admin GET /metrics. They live
 // outside any config generation so counters survive reloads. Label children are
 // cached per route so the hot path does no label hashing.

@@ -1,6 +1,6 @@
 // The long-lived gateway process: the data-plane listener, the admin server, the
 // config watcher, and the current config generation. A reload builds the next
-// generation to one side and swaps one reference; a shutdown drains (SPEC §3).
+// generation to one side and swaps one reference; a shutdown drains.
 import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'

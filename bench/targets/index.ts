@@ -3,7 +3,7 @@
 import { bareTarget } from './bare.js'
 import { directTarget } from './direct.js'
 import { nginxTarget } from './nginx.js'
-import { singleRoute, threeTargetsWithHealth, turnpikeTarget, withJwt, withRateLimit } from './turnpike.js'
+import { singleRoute, threeTargetsWithHealth, turnpikeTarget, withJwt, withRateLimit, withWorkers } from './turnpike.js'
 import { benchJwtHeaders } from './jwt-token.js'
 import type { Target } from './types.js'
 
@@ -31,6 +31,24 @@ export const TARGETS: readonly Target[] = [
     config: withJwt,
     headers: benchJwtHeaders,
     relativeTo: 'turnpike'
+  }),
+  // server.workers: 2 beside the one-process targets above. Not pinned: the workers use
+  // both cores, shared with the load generator and the backend (run with --no-pin to
+  // let the one-process targets float the same way). CPU per request counts the
+  // primary and every worker.
+  turnpikeTarget({
+    name: 'turnpike-w2',
+    about: 'Turnpike, the single route with server.workers: 2 (primary + 2 workers, CPU summed over all three)',
+    config: withWorkers(2, singleRoute),
+    relativeTo: 'turnpike',
+    pin: false
+  }),
+  turnpikeTarget({
+    name: 'turnpike-w2-ratelimit',
+    about: 'Turnpike, workers: 2, the rate-limited route: one limit for the gateway, counted by the primary over IPC',
+    config: withWorkers(2, withRateLimit),
+    relativeTo: 'turnpike-w2',
+    pin: false
   }),
   // A before/after comparison of a hot-path change in one interleaved run: build the
   // old code, copy dist/ to e.g. dist-baseline/, rebuild, and set TURNPIKE_BASELINE.

@@ -1,4 +1,4 @@
-// The admin server: its own Fastify instance on admin.port (SPEC §4), so probes,
+// The admin server: its own Fastify instance on admin.port, so probes,
 // metrics and reloads never share a listener, a router or limits with client traffic.
 import type { AddressInfo } from 'node:net'
 import Fastify, { LogController } from 'fastify'

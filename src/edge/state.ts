@@ -1,7 +1,7 @@
 // Process-wide state of the edge policies, owned by the Gateway and handed to every
 // config generation: the Redis link (when `redis.url` is set) and whatever a policy
 // keeps across reloads (in-process rate-limit counters, DDoS blocks, the cache, the
-// run-time IP rules). SPEC §3: a reload keeps rate-limit state for what did not change.
+// run-time IP rules). A reload keeps rate-limit state for what did not change.
 //
 // A policy asks for its state with `keep(key, make)`, where the key names everything
 // the state depends on (`rate-limit:users:sliding-window:100:60000`): an unchanged

@@ -1,4 +1,4 @@
-// The shape of admin GET /stats (SPEC §4): totals and rates for the web dashboard and
+// The shape of admin GET /stats: totals and rates for the web dashboard and
 // `turnpike top`. Rates and percentiles cover the last `windowSeconds` seconds.
 // Shared by the server side (src/stats/, routes/) and the clients (the dashboard's
 // script, src/cli/top/), so both sides agree on one definition.
