@@ -3,31 +3,15 @@
 // back, timeouts, a closed channel failing what waits, casts, and foreign messages
 // (node:cluster's own, prom-client's) left alone.
 import assert from 'node:assert/strict'
-import { EventEmitter } from 'node:events'
 import { after, before, test } from 'node:test'
-import { IpcError, IpcRoutes, type Port } from '../src/cluster/ipc.js'
+import { IpcError, IpcRoutes } from '../src/cluster/ipc.js'
+import { pair } from './helpers/ipc-pair.js'
 
 // The seam's timers are unref'd (they must never hold a process up); a real process has
 // its listeners to keep it running, this test has this interval.
 let alive: NodeJS.Timeout
 before(() => { alive = setInterval(() => undefined, 1000) })
 after(() => { clearInterval(alive) })
-
-/** Two connected ports; messages cross asynchronously, as on a real channel. */
-function pair (): [Port & { connected: boolean }, Port & { connected: boolean }] {
-  const make = (): EventEmitter & Port & { peer?: EventEmitter, connected: boolean } => {
-    const e = new EventEmitter() as EventEmitter & Port & { peer?: EventEmitter, connected: boolean }
-    e.connected = true
-    e.send = (m: unknown) => { setImmediate(() => e.peer?.emit('message', JSON.parse(JSON.stringify(m)))) }
-    e.isConnected = () => e.connected
-    return e
-  }
-  const a = make()
-  const b = make()
-  a.peer = b
-  b.peer = a
-  return [a, b]
-}
 
 test('a request gets the handler\'s answer, sync or async, and knows which endpoint asked', async () => {
   const [a, b] = pair()

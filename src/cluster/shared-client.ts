@@ -1,8 +1,10 @@
 // A cluster worker's side of the gateway-wide rate limits and DDoS counts (used when
 // there is no Redis): each check goes to the primary, which keeps the one set of
 // counters (shared-stores.ts). Checks are batched: every check made in one turn of the
-// event loop travels in one IPC message and comes back in one answer, so under load the
-// cost per request is a few array slots, not a message.
+// event loop travels in one IPC message and comes back in one answer. While a batch is
+// on its way, new checks wait for its answer and then go together (as Nagle's
+// algorithm does for small packets): an idle gateway sends each check at once, a busy
+// one sends fewer, larger batches, since a message costs far more than a check.
 //
 // The primary unreachable (it is going away, or too slow) never fails a request: the
 // check is answered from a local store, as a Redis outage is.
@@ -32,6 +34,7 @@ export class SharedClient implements SharedEdge {
   private calls: Array<number | string> = []
   private waiting: Array<(answer: [number, number]) => void> = []
   private scheduled = false
+  private inFlight = false
 
   constructor (private readonly primary: Endpoint) {}
 
@@ -69,15 +72,20 @@ export class SharedClient implements SharedEdge {
     return await new Promise((resolve) => {
       this.calls.push(id, key)
       this.waiting.push(resolve)
-      if (!this.scheduled) {
-        this.scheduled = true
-        setImmediate(this.flush)
-      }
+      this.schedule()
     })
+  }
+
+  /** Sends the queue after this turn of the event loop, unless a batch is still waiting for its answer. */
+  private schedule (): void {
+    if (this.scheduled || this.inFlight || this.waiting.length === 0) return
+    this.scheduled = true
+    setImmediate(this.flush)
   }
 
   private readonly flush = (): void => {
     this.scheduled = false
+    this.inFlight = true
     const calls = this.calls
     const waiting = this.waiting
     this.calls = []
@@ -89,6 +97,9 @@ export class SharedClient implements SharedEdge {
         const fallback = this.fallbacks.get(calls[2 * i] as number)
         waiting[i]!(fallback?.answer(calls[2 * i + 1] as string) ?? [0, 0])
       }
+    }).finally(() => {
+      this.inFlight = false
+      this.schedule()
     })
   }
 }
