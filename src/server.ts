@@ -60,6 +60,8 @@ export interface GatewayOptions {
   readonly remoteHealth?: RemoteVerdicts
   /** Set in a cluster worker: rate limits, DDoS blocks and IP rules shared through the primary. */
   readonly shared?: SharedEdge
+  /** The id of the first generation (a cluster worker numbers its generations as its primary does). */
+  readonly firstGeneration?: number
 }
 
 /** Emits 'reload' with each ReloadResult of success or failure (for tests and dashboards). */
@@ -90,6 +92,7 @@ export class Gateway extends EventEmitter {
   constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger, private readonly options: GatewayOptions = {}) {
     super()
     this.registry = new TargetRegistry(options.remoteHealth ?? null)
+    this.generations = (options.firstGeneration ?? 1) - 1
     this.edge = new EdgeState(logger, options.shared ?? null)
     this.tracing = new ProcessTracing(logger)
     this.on('reload', (result: ReloadResult) => { this.stats.reloads.add(result) })

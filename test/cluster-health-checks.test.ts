@@ -3,6 +3,7 @@
 // goes out after exactly `unhealthyThreshold` checks, and both workers answer 503.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import { request } from 'undici'
 import { startBackend, type Backend } from './helpers/backend.js'
 import { startChildGateway, type ChildGateway } from './helpers/child.js'
 import { adminJson, fresh, linesOf, waitForLines } from './helpers/cluster.js'
@@ -27,7 +28,7 @@ before(async () => {
   startedAt = Date.now()
   gw = await startChildGateway(`
 server: { host: 127.0.0.1, port: 0, workers: 2 }
-admin: { host: 127.0.0.1, port: 0 }
+admin: { host: 127.0.0.1, port: 0, readyRequiresHealthyTarget: true }
 logging: { level: info, accessLog: true }
 upstreams:
   app:
@@ -56,6 +57,9 @@ test('one checker for the gateway; its verdict takes the target out on every wor
   let view = await adminJson<Backends>(gw, '/backends')
   while (view.upstreams.app.targets[0]?.healthy !== false) view = await adminJson<Backends>(gw, '/backends')
   assert.equal(checks, counted + 2, 'exactly unhealthyThreshold checks, not one set per worker')
+  const ready = await request(gw.adminUrl + '/readyz')
+  assert.equal(ready.statusCode, 503)
+  assert.deepEqual(await ready.body.json(), { status: 'no healthy target', upstreams: ['app'] })
 
   const before = linesOf(gw, (l) => l.msg === 'access').length
   const statuses = []

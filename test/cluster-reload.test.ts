@@ -95,7 +95,10 @@ test('a worker that cannot build the new generation fails the reload on every wo
   assert.equal(view.lastReload?.result, 'failure')
   assert.match(view.lastReload?.error ?? '', /IPC channel closed before reload:prepare/)
   // The survivor threw the new generation away; the replacement starts on the running config.
-  await gw.waitForLog((l) => l.msg === 'worker ready' && l.workerPid !== stuck && l.workerPid !== other)
+  const replacement = await gw.waitForLog((l) => l.msg === 'worker ready' && l.workerPid !== stuck && l.workerPid !== other)
   assert.deepEqual(await versions(), new Set(['three']))
+  // It numbers its generations as the primary does.
+  const started = await gw.waitForLog((l) => l.msg === 'worker started' && l.pid === replacement.workerPid)
+  assert.equal(started.generation, before)
   assert.equal(linesOf(gw, (l) => l.msg === 'worker switched to the new generation' && l.generation === before + 1).length, 0)
 })

@@ -62,7 +62,7 @@ export class Primary {
     this.routes
       .handle(KIND.hello, async (): Promise<Hello> => {
         await this.reloading // a worker starting during a reload starts on its outcome
-        return { loaded: messageOf(this.current.loaded), verdicts: this.health.verdicts(), ipRules: [...this.edge.ipRules.snapshot()] }
+        return { generation: this.current.id, loaded: messageOf(this.current.loaded), verdicts: this.health.verdicts(), ipRules: [...this.edge.ipRules.snapshot()] }
       })
       .listen<Ready>(KIND.ready, (ready, from) => { void this.workerReady(ready, from) })
       .listen<StoreDefinition>(KIND.define, (definition, from) => { this.shared.define(from, definition) })

@@ -15,6 +15,8 @@ export interface ConfigMessage {
 
 /** primary → worker, the answer to `worker:hello`: everything a worker needs to start. */
 export interface Hello {
+  /** The running generation's id: the worker's first generation has it too. */
+  readonly generation: number
   readonly loaded: ConfigMessage
   readonly verdicts: readonly Verdict[]
   readonly ipRules: ReadonlyArray<[string, Change]>

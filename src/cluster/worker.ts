@@ -51,7 +51,8 @@ export async function runWorker (): Promise<number> {
   const gw = new Gateway(loaded.file, loaded, logger, {
     admin: false,
     remoteHealth: { verdict: (upstream, origin) => verdicts.get(`${upstream}\u0000${origin}`) },
-    shared: new SharedClient(primary)
+    shared: new SharedClient(primary),
+    firstGeneration: hello.generation
   })
   gateway = gw
   gw.edge.ipRules.replace(new Map(hello.ipRules))
