@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Turnpike's image (SPEC §6): built on Debian slim, run on distroless Node.js as the
+# Turnpike's image: built on Debian slim, run on distroless Node.js as the
 # non-root user 65532. The runtime stage has no shell, no package manager and no curl,
 # and the gateway writes nothing to disk (logs go to stdout), so it runs with a
 # read-only root filesystem.

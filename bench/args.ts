@@ -11,6 +11,8 @@ export interface BenchArgs {
   writeDocs: boolean
   loadgen: 'auto' | 'wrk' | 'autocannon'
   pin: boolean
+  /** Instead of the targets: the rate-limited route on Redis, healthy, stalled and resumed (bench/redis-stall.ts). */
+  redisStall: boolean
   help: boolean
 }
 
@@ -23,6 +25,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --loadgen NAME      wrk | autocannon (default: wrk when installed)
   --no-pin            do not pin processes to CPUs with taskset
   --write-docs        rewrite the table in docs/performance.md
+  --redis-stall       instead: a rate-limited route on Redis, healthy, stalled (SIGSTOP)
+                      and resumed, beside the in-process store (needs redis-server)
 `
 
 function int (flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -45,6 +49,7 @@ export function parseBenchArgs (argv: string[]): BenchArgs {
       loadgen: { type: 'string' },
       'no-pin': { type: 'boolean', default: false },
       'write-docs': { type: 'boolean', default: false },
+      'redis-stall': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -59,6 +64,7 @@ export function parseBenchArgs (argv: string[]): BenchArgs {
     writeDocs: values['write-docs'],
     loadgen,
     pin: !values['no-pin'],
+    redisStall: values['redis-stall'],
     help: values.help
   }
 }

@@ -29,14 +29,16 @@ function main (): void {
   server.keepAliveTimeout = 65_000
   // The same answer on 127.0.0.2 and 127.0.0.3 (same port): three distinct loopback
   // targets for multi-target variants, all of them this one cheap process.
-  const aliases = ['127.0.0.2', '127.0.0.3'].map(() => createServer(server.listeners('request')[0] as Parameters<typeof createServer>[0]))
+  // Also on 127.0.1.1 … 127.0.1.100: a hundred targets for the discovery variants.
+  const addresses = ['127.0.0.2', '127.0.0.3', ...Array.from({ length: 100 }, (_, i) => `127.0.1.${i + 1}`)]
+  const aliases = addresses.map(() => createServer(server.listeners('request')[0] as Parameters<typeof createServer>[0]))
   server.listen(Number(values.port), '127.0.0.1', () => {
     const address = server.address()
     const port = typeof address === 'object' && address !== null ? address.port : 0
     let pending = aliases.length
     aliases.forEach((alias, i) => {
       alias.keepAliveTimeout = 65_000
-      alias.listen(port, `127.0.0.${i + 2}`, () => { if (--pending === 0) console.log(`listening ${port}`) })
+      alias.listen(port, addresses[i], () => { if (--pending === 0) console.log(`listening ${port}`) })
     })
   })
   process.once('SIGTERM', () => {

@@ -20,6 +20,7 @@ import { TARGETS } from './targets/index.js'
 import type { BenchContext, Running, Target } from './targets/types.js'
 import { findExecutable } from './tools.js'
 import { treeCpuMs } from './cpu.js'
+import { formatStall, runRedisStall } from './redis-stall.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const PROXY_CPU = 1
@@ -123,6 +124,22 @@ async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): 
   }
 }
 
+/** --redis-stall: the one scenario, printed and written to bench/results/redis-stall.json. */
+async function redisStall (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): Promise<number> {
+  if (findExecutable('redis-server') === null) throw new Error('--redis-stall: redis-server is not installed')
+  const loadgen = chooseLoadGenerator(args, procs)
+  const startBackend = () => startNodeChild(procs, { name: 'backend', root: ROOT, script: 'bench/backend.ts', args: [], cpu: SIDE_CPU })
+  const backend = await startBackend()
+  const ctx: BenchContext = { root: ROOT, tmpDir, backendUrl: backend.url, startBackend, procs, proxyCpu: PROXY_CPU }
+  const report = await runRedisStall(args, ctx, loadgen, SIDE_CPU)
+  console.log(`\n${formatStall(report)}\n`)
+  const resultsDir = join(ROOT, 'bench', 'results')
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(join(resultsDir, 'redis-stall.json'), `${JSON.stringify({ machine: describeMachine(), ...report }, null, 2)}\n`)
+  console.log('bench: wrote bench/results/redis-stall.json')
+  return report.floor.p99Ok && report.floor.rpsOk ? 0 : 1
+}
+
 async function main (): Promise<number> {
   const args = parseBenchArgs(process.argv.slice(2))
   if (args.help) {
@@ -146,6 +163,7 @@ async function main (): Promise<number> {
   process.once('exit', () => procs.killAllNow())
 
   try {
+    if (args.redisStall) return await redisStall(args, procs, tmpDir)
     const report = await bench(args, procs, tmpDir)
     await cleanup()
     const text = formatReport(report)

@@ -2,6 +2,7 @@
 // so a newcomer can curl something within a minute of cloning.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import net from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startEchoServer, type EchoServer } from './echo-server.js'
@@ -17,6 +18,32 @@ const READY_TIMEOUT_MS = 20_000
 const STOP_TIMEOUT_MS = 20_000
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Every port the demo needs, with what it is for. */
+const PORTS = [
+  ...BACKENDS.map((b) => ({ port: b.port, what: `echo backend ${b.name}` })),
+  { port: Number(new URL(GATEWAY).port), what: 'the gateway (server.port in examples/demo.yaml)' },
+  { port: Number(new URL(ADMIN).port), what: 'the admin API (admin.port in examples/demo.yaml)' }
+]
+
+/** Whether something already listens on 127.0.0.1:port (we cannot bind it). */
+async function inUse (port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const probe = net.createServer()
+    probe.once('error', () => { resolve(true) })
+    probe.listen(port, '127.0.0.1', () => { probe.close(() => { resolve(false) }) })
+  })
+}
+
+/**
+ * Checked before anything starts: otherwise another gateway already on 8080/9090 would
+ * answer our readiness check, the demo would say "running", and then ours would die.
+ */
+async function busyPorts (): Promise<string[]> {
+  const busy: string[] = []
+  for (const { port, what } of PORTS) if (await inUse(port)) busy.push(`  127.0.0.1:${port} (${what})`)
+  return busy
+}
 
 async function waitReady (child: ChildProcess): Promise<boolean> {
   const deadline = Date.now() + READY_TIMEOUT_MS
@@ -51,6 +78,12 @@ function banner (): string {
 async function main (): Promise<void> {
   if (!existsSync(CLI)) {
     console.error(`demo: ${CLI} not found; build the gateway first: npm run build`)
+    process.exit(1)
+  }
+  const busy = await busyPorts()
+  if (busy.length > 0) {
+    console.error(['demo: these ports are already in use, so the demo cannot start:', ...busy,
+      'Is another demo or gateway running? Stop it (or free the ports) and try again.'].join('\n'))
     process.exit(1)
   }
   const backends: EchoServer[] = []

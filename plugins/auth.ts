@@ -1,4 +1,4 @@
-// The auth policy (SPEC §2 `auth`, route `auth: none | jwt | apiKey | any`). Keys are
+// The auth policy (`auth`, route `auth: none | jwt | apiKey | any`). Keys are
 // imported and digests decoded here, once per config generation; the hook only reads
 // them. It runs after CORS, so preflights are answered before credentials are asked
 // for, and on WebSocket handshakes too (they pass through the same hooks). No route

@@ -1,4 +1,4 @@
-// The response cache (SPEC §3 "Cache"): GET and HEAD on routes with `cache`, looked up
+// The response cache: GET and HEAD on routes with `cache`, looked up
 // in preHandler (after IP rules, rate limits and auth have had their say) and filled
 // in onSend, where the upstream body arrives as a stream on these routes
 // (`route.bodyPolicies`, src/proxy/response-relay.ts). A hit never reaches the upstream.
@@ -129,7 +129,7 @@ async function cachePolicy (scope: FastifyInstance, options: PolicyOptions): Pro
       } else if (found.kind === 'entry') {
         hit(reply, route, found)
       } else {
-        whenFound(store.get(variantKey(key, found.names, request.headers)), (variant) => {
+        whenFound(store.get(variantKey(key, found.names, request.headers), request.turnpike), (variant) => {
           if (variant === UNAVAILABLE) {
             bypass(reply, route)
             done()
@@ -142,7 +142,7 @@ async function cachePolicy (scope: FastifyInstance, options: PolicyOptions): Pro
         }, done)
       }
     }
-    whenFound(store.get(key), answer, done)
+    whenFound(store.get(key, request.turnpike), answer, done)
   })
 
   scope.addHook('onSend', (request: CacheRequest, reply, payload, done) => {

@@ -1,4 +1,4 @@
-// CORS (SPEC §2 `security.cors`, route `cors`) with @fastify/cors and its per-request
+// CORS (`security.cors`, route `cors`) with @fastify/cors and its per-request
 // delegator: every gateway route shares one Fastify route, so the policy is chosen per
 // request from `request.turnpike.route`. Each route's options are compiled once here;
 // a request only picks one of three prepared objects.

@@ -1,6 +1,7 @@
 // DDoS blocking (security.ddos): an address over `threshold` requests per `window` is
 // refused with 429 + Retry-After for `blockFor`. With Redis the counts and blocks are
-// shared by every replica; without it, or while Redis fails, they are in-process.
+// shared by every replica; without it, or while Redis fails or is slower than the
+// request's redis.timeout, they are in-process.
 // Exempt addresses (IP rules) are never counted or blocked. No hook without security.ddos.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -64,7 +65,7 @@ async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Prom
       return
     }
     const ip = clientIpOf(request)
-    const left = link.run('ddos check', async () => await remote(ip), () => local.hit(ip))
+    const left = link.run('ddos check', async () => await remote(ip), () => local.hit(ip), request.turnpike)
     if (typeof left === 'number') settle(reply, left, done)
     else left.then((ms) => { settle(reply, ms, done) }, done)
   })

@@ -1,4 +1,4 @@
-// IP rules (SPEC §3): the first policy a request meets. `exempt` admits and marks the
+// IP rules: the first policy a request meets. `exempt` admits and marks the
 // request so the rate-limit and DDoS policies skip it (exempt wins over deny), `deny`
 // refuses with 403, a non-empty `allow` refuses every address not on it.
 //

@@ -17,6 +17,7 @@ import { keyOf } from '../src/rate-limit/keys.js'
 import { LocalStore, type RateStore } from '../src/rate-limit/local-store.js'
 import { PluginStore, type TurnpikeLimiterOptions } from '../src/rate-limit/plugin-store.js'
 import { RedisStore } from '../src/rate-limit/redis-store.js'
+import { RequestPass } from '../src/rate-limit/request-pass.js'
 import { keepKey, limitOf, needsIdentity, ruleFor, type RateRule } from '../src/rate-limit/rule.js'
 
 type Limiter = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
@@ -62,12 +63,14 @@ async function rateLimitPolicy (scope: FastifyInstance, options: PolicyOptions):
   const afterAuth = new Map<CompiledRoute, Limiter>()
   for (const { route, rule } of limited) {
     const name = route.name
+    // The plugin gets a ticket for the request, the store redeems it (request-pass.ts).
+    const pass = new RequestPass()
     const limiterOptions: Parameters<FastifyInstance['rateLimit']>[0] & TurnpikeLimiterOptions = {
       max: limitOf(rule),
       timeWindow: rule.window,
-      keyGenerator: keyOf(rule.keyBy, apiKeyHeader),
+      keyGenerator: (request) => pass.ticket(request),
       onExceeded: () => { countRateLimited(name) },
-      turnpike: { store: storeFor(rule, options) }
+      turnpike: { store: storeFor(rule, options), keyOf: keyOf(rule.keyBy, apiKeyHeader), pass }
     }
     const limiter = scope.rateLimit(limiterOptions) as unknown as Limiter
     ;(needsIdentity(rule) ? afterAuth : beforeAuth).set(route, limiter)

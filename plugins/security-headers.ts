@@ -1,4 +1,4 @@
-// Security response headers (SPEC §2 `security.headers: true`) with @fastify/helmet,
+// Security response headers (`security.headers: true`) with @fastify/helmet,
 // registered at the root before routing, so the gateway's own answers (400, 401, 404,
 // 405, 429, 502…) carry them as well as proxied ones.
 //

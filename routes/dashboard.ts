@@ -1,4 +1,4 @@
-// Admin GET /: the live web dashboard (SPEC §4), three static files under /dashboard/
+// Admin GET /: the live web dashboard, three static files under /dashboard/
 // that poll GET /stats. Served by the admin server only; nothing loads from elsewhere,
 // and the Content-Security-Policy holds the page to that.
 import { existsSync } from 'node:fs'

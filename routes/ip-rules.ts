@@ -1,4 +1,4 @@
-// Run-time IP rules (SPEC §4): GET /ip-rules lists the effective rules and where they
+// Run-time IP rules: GET /ip-rules lists the effective rules and where they
 // come from; PUT / DELETE /ip-rules/{allow,deny,exempt}/:cidr change them (admin
 // token), with a CIDR's `/` sent as `%2F`. Changes apply to this replica at once and,
 // with Redis, reach the other replicas through it (src/ip-rules/redis-sync.ts).

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: runs every test/**/*.test.ts with Node's test runner against a real Redis.
 // REDIS_URL is used when it answers; otherwise a private redis-server is started on a
-// free port for this run and stopped afterwards (SPEC §1).
+// free port for this run and stopped afterwards.
 import { spawn, spawnSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import net from 'node:net'

@@ -17,6 +17,7 @@ import { compileTrust } from './proxy/trust.js'
 import { isUpgrade, tunnel } from './proxy/websocket.js'
 import { DEFAULT_METHODS } from './routing/compiled-route.js'
 import { RouteTable } from './routing/route-table.js'
+import { bindRoutes } from './routing/route-upstreams.js'
 import type { TargetRegistry } from './upstream/registry.js'
 import { UpstreamSet } from './upstream/upstream-set.js'
 import type { EdgeState } from './edge/state.js'
@@ -80,7 +81,6 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   const server = config.server
   const trust = compileTrust(server.trustProxy)
   const table = new RouteTable(config.routes)
-  const upstreams = new UpstreamSet(config, registry)
   const accessLog = config.logging.accessLog
   // Captured once: with tracing off the request path checks this null and nothing else.
   const tracing = options.tracing ?? null
@@ -117,6 +117,10 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   })
 
   app.decorateRequest('turnpike', null as never)
+  app.addHook('onClose', (_instance, done) => {
+    for (const bound of bindings.values()) bound.mirror?.close()
+    done()
+  })
   // Bodies stream to the upstream untouched: no parsing, no buffering.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_request, _payload, done) => { done(null) })
@@ -148,7 +152,8 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
       exempt: false,
       identity: null,
       claims: null,
-      trace: null
+      trace: null,
+      redisWaited: 0
     }
     if (tracing !== null) request.turnpike.trace = tracing.startRequest(request, clientIpOf(request))
     reply.header('x-request-id', request.id)
@@ -163,7 +168,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     }
     request.turnpike.route = found.route
     request.turnpike.params = found.params
-    request.turnpike.upstream = upstreams.get(found.route.upstream) ?? null
+    request.turnpike.upstream = bindings.get(found.route.name)?.upstream ?? null
     return undefined
   }
 
@@ -181,7 +186,8 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     const ctx = request.turnpike
     const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
     const routeName = ctx.route?.name ?? NO_ROUTE_LABEL
-    observeRequest(routeName, request.method, status, seconds)
+    // A split route's counts also say which upstream took each request.
+    observeRequest(routeName, request.method, status, seconds, ctx.route?.upstream === undefined ? ctx.upstream?.name : undefined)
     if (ctx.trace !== null) ctx.trace.finish(status, ctx.route)
     stats?.record(routeName, status, seconds)
     if (!accessLog) return
@@ -190,6 +196,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
       method: request.method,
       path: ctx.path,
       route: routeName,
+      upstream: ctx.upstream?.name,
       target: ctx.target?.origin,
       status,
       durationMs: Math.round(seconds * 1e6) / 1e3,
@@ -227,14 +234,18 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
       method: [...DEFAULT_METHODS],
       url: '*',
       handler: async (request, reply) => {
-        const { route, upstream } = request.turnpike
+        const { route } = request.turnpike
+        const bound = route === null ? undefined : bindings.get(route.name)
+        // A split chooses here, after auth, so `stickyBy: claim:NAME` can read the claims.
+        const upstream = request.turnpike.upstream ?? (request.turnpike.upstream = bound?.split?.choose(request) ?? null)
         if (route === null || upstream === null) throw new NoRouteError(request.method, request.turnpike.path)
         if (route.config.websocket && isUpgrade(request)) {
           const answered = await tunnel(request, reply, route, upstream, settings)
           if (answered === undefined) recordTunnel(request) // the 101 went out: the tunnel is the response
           return answered
         }
-        await forward(request, reply, route, upstream, settings)
+        if (bound?.mirror === undefined) await forward(request, reply, route, upstream, settings)
+        else await bound.mirror.forward(request, reply, route, upstream, settings)
         // On a body-policy route the body is still on its way through reply.send (a
         // compressor may hold the head back): returning the reply keeps Fastify from
         // taking the handler's undefined for an empty answer of its own.
@@ -250,5 +261,11 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
 
   await app.ready()
   if (handle === undefined) throw new Error('fastify did not hand over its request handler')
+  // Last, when nothing above can fail any more: a generation that never starts must not
+  // hold targets (their pools and checks) or keep a discovery looking names up. The
+  // hooks above only read these once requests arrive, after this function returned.
+  const upstreams = new UpstreamSet(config, registry, logger)
+  const bindings = bindRoutes(table.routes, upstreams)
+  await upstreams.ready() // the first DNS answer of discovered upstreams, so they start with targets
   return { app: app as unknown as FastifyInstance, table, upstreams, handle }
 }

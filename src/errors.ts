@@ -13,6 +13,7 @@ export const HeadersTooLargeError = createError('TURNPIKE_HEADERS_TOO_LARGE', '%
 export const BadGatewayError = createError('TURNPIKE_BAD_GATEWAY', 'Upstream %s failed: %s', 502)
 export const NoHealthyTargetError = createError('TURNPIKE_NO_HEALTHY_TARGET', 'No healthy target in upstream %s', 503)
 export const CircuitOpenError = createError('TURNPIKE_CIRCUIT_OPEN', 'Every circuit breaker of upstream %s is open', 503)
+export const UpstreamOverloadedError = createError('TURNPIKE_UPSTREAM_OVERLOADED', 'Every target of upstream %s is at its connection limit', 503)
 export const ShuttingDownError = createError('TURNPIKE_SHUTTING_DOWN', 'The gateway is shutting down', 503)
 export const GatewayTimeoutError = createError('TURNPIKE_GATEWAY_TIMEOUT', 'Upstream %s did not answer within %sms', 504)
 export const AdminForbiddenError = createError('TURNPIKE_ADMIN_FORBIDDEN', '%s', 403)
@@ -20,6 +21,8 @@ export const IpDeniedError = createError('TURNPIKE_IP_DENIED', 'Requests from th
 export const DdosBlockedError = createError('TURNPIKE_DDOS_BLOCKED', 'Too many requests from this address: blocked for %s s', 429)
 export const RateLimitedError = createError('TURNPIKE_RATE_LIMITED', 'Rate limit exceeded: retry in %s s', 429)
 export const UnauthorizedError = createError('TURNPIKE_UNAUTHORIZED', '%s', 401)
+export const TooManyConnectionsError = createError('TURNPIKE_TOO_MANY_CONNECTIONS', 'Too many open connections from this address', 429)
+export const GatewayFullError = createError('TURNPIKE_GATEWAY_FULL', 'The gateway has too many open connections', 503)
 
 /** The codes above, for the test that locks them. */
 export const ERROR_CODES = {
@@ -33,11 +36,14 @@ export const ERROR_CODES = {
   TURNPIKE_BAD_GATEWAY: 502,
   TURNPIKE_NO_HEALTHY_TARGET: 503,
   TURNPIKE_CIRCUIT_OPEN: 503,
+  TURNPIKE_UPSTREAM_OVERLOADED: 503,
   TURNPIKE_SHUTTING_DOWN: 503,
   TURNPIKE_GATEWAY_TIMEOUT: 504,
   TURNPIKE_ADMIN_FORBIDDEN: 403,
   TURNPIKE_IP_DENIED: 403,
   TURNPIKE_DDOS_BLOCKED: 429,
   TURNPIKE_RATE_LIMITED: 429,
-  TURNPIKE_UNAUTHORIZED: 401
+  TURNPIKE_UNAUTHORIZED: 401,
+  TURNPIKE_TOO_MANY_CONNECTIONS: 429,
+  TURNPIKE_GATEWAY_FULL: 503
 } as const

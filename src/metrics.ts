@@ -12,8 +12,8 @@ function once<T> (name: string, make: () => T): T {
 
 export const requestsTotal = once('turnpike_requests_total', () => new Counter({
   name: 'turnpike_requests_total',
-  help: 'Requests answered by the data plane',
-  labelNames: ['route', 'method', 'status'] as const
+  help: 'Requests answered by the data plane (`upstream`: the one chosen, on split routes only)',
+  labelNames: ['route', 'method', 'status', 'upstream'] as const
 }))
 
 export const requestDuration = once('turnpike_request_duration_seconds', () => new Histogram({
@@ -62,12 +62,18 @@ function childCache<C> (make: (a: string, b: string, c: string) => C): (a: strin
 }
 
 const requestDurationFor = childCache((route, method) => requestDuration.labels(route, method))
-const requestsTotalFor = childCache((route, method, status) => requestsTotal.labels(route, method, status))
+const requestsTotalFor = childCache((route, method, status) => requestsTotal.labels({ route, method, status }))
 
-/** Counts one finished request; `seconds` is its duration. */
-export function observeRequest (route: string, method: string, status: number, seconds: number): void {
+const splitRequestsTotalFor = childCache((routeAndUpstream, method, status) => {
+  const [route, upstream] = routeAndUpstream.split('\u0000') as [string, string]
+  return requestsTotal.labels({ route, method, status, upstream })
+})
+
+/** Counts one finished request; `seconds` is its duration; `upstream` on split routes. */
+export function observeRequest (route: string, method: string, status: number, seconds: number, upstream?: string): void {
   requestDurationFor(route, method).observe(seconds)
-  requestsTotalFor(route, method, String(status)).inc()
+  if (upstream === undefined) requestsTotalFor(route, method, String(status)).inc()
+  else splitRequestsTotalFor(route + '\u0000' + upstream, method, String(status)).inc()
 }
 
 export const upstreamTargetHealthy = once('turnpike_upstream_target_healthy', () => new Gauge({
@@ -179,6 +185,21 @@ export function countRedisError (): void {
   redisErrorsTotal.inc()
 }
 
+export const redisUp = once('turnpike_redis_up', () => {
+  const gauge = new Gauge({
+    name: 'turnpike_redis_up',
+    help: 'Redis link: 1 while the gateway uses Redis, 0 while its breaker is open (in-process state); absent without redis.url'
+  })
+  gauge.remove()
+  return gauge
+})
+
+/** The running link's breaker state; null when no Redis is configured (the series goes away). */
+export function setRedisUp (up: boolean | null): void {
+  if (up === null) redisUp.remove()
+  else redisUp.set(up ? 1 : 0)
+}
+
 export const websocketConnections = once('turnpike_websocket_connections', () => new Gauge({
   name: 'turnpike_websocket_connections',
   help: 'Open WebSocket tunnels, by route',
@@ -202,3 +223,83 @@ export const workerRestartsTotal = once('turnpike_worker_restarts_total', () => 
   counter.inc(0)
   return counter
 })
+
+export const connectionsRefusedTotal = once('turnpike_connections_refused_total', () => {
+  const counter = new Counter({
+    name: 'turnpike_connections_refused_total',
+    help: 'Client connections refused by security.connections: per-ip (429), total (503)',
+    labelNames: ['reason'] as const
+  })
+  counter.labels('per-ip').inc(0)
+  counter.labels('total').inc(0)
+  return counter
+})
+
+const connectionsRefusedFor = {
+  'per-ip': connectionsRefusedTotal.labels('per-ip'),
+  total: connectionsRefusedTotal.labels('total')
+} as const
+
+export function countConnectionRefused (reason: 'per-ip' | 'total'): void {
+  connectionsRefusedFor[reason].inc()
+}
+
+// Upstream limits, discovery and mirroring.
+
+export const upstreamPendingRequests = once('turnpike_upstream_pending_requests', () => new Gauge({
+  name: 'turnpike_upstream_pending_requests',
+  help: 'Requests waiting for a free connection under an upstream\'s limits',
+  labelNames: ['upstream'] as const
+}))
+
+export const upstreamOverloadedTotal = once('turnpike_upstream_overloaded_total', () => new Counter({
+  name: 'turnpike_upstream_overloaded_total',
+  help: 'Requests refused with 503 TURNPIKE_UPSTREAM_OVERLOADED (queue full or pendingTimeout passed)',
+  labelNames: ['upstream'] as const
+}))
+
+const pendingFor = childCache((upstream) => upstreamPendingRequests.labels(upstream))
+const overloadedFor = childCache((upstream) => upstreamOverloadedTotal.labels(upstream))
+
+/** One more (+1) or one fewer (-1) request waiting on an upstream's limits. */
+export function addPending (upstream: string, delta: 1 | -1): void {
+  pendingFor(upstream).inc(delta)
+}
+
+export function countOverloaded (upstream: string): void {
+  overloadedFor(upstream).inc()
+}
+
+export const discoveryTargets = once('turnpike_discovery_targets', () => new Gauge({
+  name: 'turnpike_discovery_targets',
+  help: 'Targets in the last good DNS answer of a discovered upstream',
+  labelNames: ['upstream'] as const
+}))
+
+export const discoveryFailuresTotal = once('turnpike_discovery_failures_total', () => new Counter({
+  name: 'turnpike_discovery_failures_total',
+  help: 'DNS lookups of a discovered upstream that failed or came back empty (the last good answer was kept)',
+  labelNames: ['upstream'] as const
+}))
+
+/** The size of a discovered upstream's answer; undefined removes the series (the upstream is gone). */
+export function setDiscoveryTargets (upstream: string, count: number | undefined): void {
+  if (count === undefined) discoveryTargets.remove(upstream)
+  else discoveryTargets.labels(upstream).set(count)
+}
+
+export function countDiscoveryFailure (upstream: string): void {
+  discoveryFailuresTotal.labels(upstream).inc()
+}
+
+export const mirrorRequestsTotal = once('turnpike_mirror_requests_total', () => new Counter({
+  name: 'turnpike_mirror_requests_total',
+  help: 'Mirrored copies by result: sent (answered), failed (no answer), skipped (in-flight cap, body too large or chunked, no target)',
+  labelNames: ['route', 'result'] as const
+}))
+
+const mirrorFor = childCache((route, result) => mirrorRequestsTotal.labels(route, result))
+
+export function countMirror (route: string, result: 'sent' | 'failed' | 'skipped'): void {
+  mirrorFor(route, result).inc()
+}

@@ -8,7 +8,7 @@ import type { Server } from 'node:http'
 import type { Logger } from 'pino'
 import { buildAdmin, type AdminServer } from './admin/server.js'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load.js'
+import { ConfigError, parseConfigText, readConfigText, type LoadedConfig } from './config/load.js'
 import type { GatewayConfig } from './config/schema.js'
 import { watchConfig, type ConfigWatcher } from './config/watch.js'
 import { Generation } from './generation.js'
@@ -22,6 +22,8 @@ import { ProcessTracing } from './tracing/process-tracing.js'
 import { StatsCollector } from './stats/collector.js'
 import { buildStats, describeUpstreams, type UpstreamsView } from './stats/snapshot.js'
 import type { GatewayStats } from './stats/types.js'
+import { ConnectionGate } from './edge/connection-gate.js'
+import { listenError } from './start-error.js'
 
 export interface ReloadResult {
   readonly result: 'success' | 'failure' | 'unchanged'
@@ -74,6 +76,8 @@ export class Gateway extends EventEmitter {
   private readonly tracing: ProcessTracing
   /** Request counts and latency over the last minute, and recent reloads, for admin GET /stats. */
   readonly stats = new StatsCollector()
+  /** security.connections: counts client connections across generations, refuses those over a limit. */
+  readonly connections: ConnectionGate
   private current!: Generation
   /** Generations with requests still inside (the current one and retired ones). */
   private readonly live = new Set<Generation>()
@@ -87,13 +91,16 @@ export class Gateway extends EventEmitter {
   draining = false
   private ready = false
   private lastDigest = ''
+  /** The digest of the last text a reload rejected: the watcher does not validate it again. */
+  private rejectedDigest = ''
   lastReload: ReloadResult | null = null
 
   constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger, private readonly options: GatewayOptions = {}) {
     super()
-    this.registry = new TargetRegistry(options.remoteHealth ?? null)
+    this.registry = new TargetRegistry(options.remoteHealth ?? null, logger)
     this.generations = (options.firstGeneration ?? 1) - 1
     this.edge = new EdgeState(logger, options.shared ?? null)
+    this.connections = new ConnectionGate(() => this.current.config, this.edge.ipRules, logger)
     this.tracing = new ProcessTracing(logger)
     this.on('reload', (result: ReloadResult) => { this.stats.reloads.add(result) })
   }
@@ -127,6 +134,7 @@ export class Gateway extends EventEmitter {
     this.edge.sweep()
     this.lastDigest = digest(this.initial.text)
     this.listener = createListener(config.server)
+    this.connections.guard(this.listener)
     this.listener.on('connection', (socket: Socket) => this.track(socket))
     this.listener.on('request', (req, res) => {
       if (this.draining) res.shouldKeepAlive = false // finish this one, then close
@@ -137,18 +145,37 @@ export class Gateway extends EventEmitter {
       this.current.handleUpgrade(req, socket)
     })
     if (this.options.admin !== false) this.admin = await buildAdmin(this, config.admin)
-    await new Promise<void>((resolve, reject) => {
-      this.listener.once('error', reject)
-      this.listener.listen(config.server.port, config.server.host, () => {
-        this.listener.off('error', reject)
-        resolve()
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const failed = (err: unknown): void => { reject(listenError(err, 'server.port', config.server.host, config.server.port)) }
+        this.listener.once('error', failed)
+        this.listener.listen(config.server.port, config.server.host, () => {
+          this.listener.off('error', failed)
+          resolve()
+        })
       })
-    })
-    await this.admin?.listen()
-    if (options.watch !== false) this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
+      await this.admin?.listen().catch((err: unknown) => { throw listenError(err, 'admin.port', config.admin.host, config.admin.port) })
+    } catch (err) {
+      await this.abandon()
+      throw err
+    }
+    if (options.watch !== false) {
+      this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
+      await this.watcher.ready
+    }
     this.ready = true
     if (this.admin === null) this.logger.info({ listen: this.dataAddress, generation: this.current.id }, 'worker started')
     else this.logger.info({ listen: this.dataAddress, admin: this.adminAddress, generation: this.current.id, routes: config.routes.length }, 'turnpike started')
+  }
+
+  /** Undoes a start that failed at its listeners, so nothing is left running. */
+  private async abandon (): Promise<void> {
+    if (this.listener.listening) await new Promise<void>((resolve) => { this.listener.close(() => { resolve() }) })
+    await this.admin?.close()
+    await Promise.all([...this.live].map(async (g) => await g.dispose()))
+    await this.tracing.shutdown()
+    await this.registry.closeAll()
+    await this.edge.close()
   }
 
   private track (socket: Socket): void {
@@ -189,22 +216,30 @@ export class Gateway extends EventEmitter {
     const at = new Date().toISOString()
     if (this.stopping !== null) return { result: 'unchanged', at, generation: this.current.id }
     let loaded: LoadedConfig
+    let textDigest = ''
     try {
-      loaded = await loadConfigFile(this.file)
+      const text = await readConfigText(this.file)
+      textDigest = digest(text)
+      // A file event that left the text as it was (a touch, a rewrite of the same bytes,
+      // an edit already rejected) is not worth a validation, nor another log line.
+      if (!force && (textDigest === this.lastDigest || textDigest === this.rejectedDigest)) {
+        return { result: 'unchanged', at, generation: this.current.id }
+      }
+      loaded = parseConfigText(text, this.file)
     } catch (err) {
       const error = err instanceof ConfigError ? err.message : String(err)
+      this.rejectedDigest = textDigest
       configReloadsTotal.labels('failure').inc()
       this.logger.error({ reason, file: this.file, problems: err instanceof ConfigError ? err.problems : undefined }, `config reload rejected, keeping generation ${this.current.id}:\n${error}`)
       this.lastReload = { result: 'failure', at, generation: this.current.id, error }
       this.emit('reload', this.lastReload)
       return this.lastReload
     }
-    const textDigest = digest(loaded.text)
-    if (!force && textDigest === this.lastDigest) return { result: 'unchanged', at, generation: this.current.id }
     let next: Generation
     try {
       next = await this.prepare(loaded)
     } catch (err) {
+      this.rejectedDigest = textDigest
       configReloadsTotal.labels('failure').inc()
       this.logger.error({ err, reason }, 'config reload failed while building the new generation')
       this.lastReload = { result: 'failure', at, generation: this.current.id, error: String(err) }
@@ -236,6 +271,7 @@ export class Gateway extends EventEmitter {
     const previous = this.current
     this.current = next
     this.lastDigest = digest(next.loaded.text)
+    this.rejectedDigest = ''
     previous.retire()
     const older = [...this.live].filter((g) => g !== next)
     this.tracing.commit(Promise.all(older.map(async (g) => { await g.idle() })))

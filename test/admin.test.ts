@@ -1,4 +1,4 @@
-// The admin API (SPEC §4) on its own listener.
+// The admin API on its own listener.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { request } from 'undici'

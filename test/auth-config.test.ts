@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { test } from 'node:test'
 import { hashKey } from '../src/cli/hash-key.js'
+import { formatProblem } from '../src/config/load.js'
 import { configProblems } from './helpers/config.js'
 
 const UPSTREAMS = 'upstreams:\n  app: { targets: [{ url: "http://127.0.0.1:8000" }] }\n'
@@ -28,7 +29,7 @@ const withKey = (key: string, algorithms = '') => `  jwt: { publicKey: ${JSON.st
 const KEYS = `  apiKeys: { keys: [{ id: ci, sha256: "${hashKey('k')}" }] }`
 
 test('valid auth sections pass', () => {
-  assert.deepEqual(problems(config('  jwt: { secret: s3cret }\n' + KEYS, 'jwt', 'apiKey', 'any', 'none')), [])
+  assert.deepEqual(problems(config('  jwt: { secret: test-secret-of-at-least-32-bytes-long }\n' + KEYS, 'jwt', 'apiKey', 'any', 'none')), [])
   assert.deepEqual(problems(config('  jwt: { jwksUrl: "https://id.test/jwks", algorithms: [ES256, EdDSA] }', 'jwt')), [])
   assert.deepEqual(problems(config(withKey(pem('rsa')), 'jwt')), [])
   assert.deepEqual(problems(config(withKey(pem('ec', { namedCurve: 'P-256' }), ', algorithms: [ES256]'), 'jwt')), [])
@@ -48,7 +49,7 @@ test('a route using jwt, apiKey or any needs the matching section', () => {
 
 test('auth.jwt needs exactly one of secret, publicKey and jwksUrl', () => {
   assert.deepEqual(problems(config('  jwt: { issuer: x }', 'jwt')), [['auth.jwt', 'needs one of secret, publicKey or jwksUrl']])
-  assert.deepEqual(problems(config(`  jwt: { secret: s, jwksUrl: "https://id.test/jwks", publicKey: ${JSON.stringify(pem('rsa'))} }`, 'jwt')),
+  assert.deepEqual(problems(config(`  jwt: { secret: test-secret-of-at-least-32-bytes-long, jwksUrl: "https://id.test/jwks", publicKey: ${JSON.stringify(pem('rsa'))} }`, 'jwt')),
     [['auth.jwt', 'set exactly one of secret, publicKey or jwksUrl (found secret and publicKey and jwksUrl)']])
 })
 
@@ -64,7 +65,7 @@ test('an empty secret is an error only when a route uses JWT auth', () => {
 })
 
 test('algorithms must fit the key material', () => {
-  assert.deepEqual(problems(config('  jwt: { secret: s, algorithms: [HS256, RS256, EdDSA] }', 'jwt')), [
+  assert.deepEqual(problems(config('  jwt: { secret: test-secret-of-at-least-32-bytes-long, algorithms: [HS256, RS256, EdDSA] }', 'jwt')), [
     ['auth.jwt.algorithms.1', 'RS256 needs a publicKey or jwksUrl; with a secret only HS256, HS384 or HS512 can be used'],
     ['auth.jwt.algorithms.2', 'EdDSA needs a publicKey or jwksUrl; with a secret only HS256, HS384 or HS512 can be used']
   ])
@@ -101,4 +102,14 @@ test('API keys: header name, empty key list, duplicate ids and keys', () => {
     ['auth.apiKeys.keys.1.id', "duplicate key id 'a' (also auth.apiKeys.keys.0)"],
     ['auth.apiKeys.keys.2.sha256', 'the same key as auth.apiKeys.keys.0']
   ])
+})
+
+test('an HMAC secret shorter than 32 bytes is refused, naming file, line and key', () => {
+  const text = config('  jwt:\n    secret: change-me-in-production', 'jwt')
+  assert.deepEqual(configProblems(text).map(formatProblem), [
+    'gw.yaml:5:13 auth.jwt.secret: is 23 bytes; an HMAC secret needs at least 32 (generate one with `openssl rand -base64 48`)'
+  ])
+  assert.deepEqual(problems(config(`  jwt: { secret: "${'x'.repeat(32)}" }`, 'jwt')), [])
+  // Bytes, not characters: 11 three-byte characters are 33 bytes.
+  assert.deepEqual(problems(config(`  jwt: { secret: "${'€'.repeat(11)}" }`, 'jwt')), [])
 })

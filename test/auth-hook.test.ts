@@ -38,16 +38,16 @@ async function hooksFor (config: GatewayConfig): Promise<string[]> {
 }
 
 test('no route with auth: no hook, even with an auth section', async () => {
-  assert.deepEqual(await hooksFor(configOf('auth:\n  jwt: { secret: s3cret }', 'none')), [])
+  assert.deepEqual(await hooksFor(configOf('auth:\n  jwt: { secret: test-secret-of-at-least-32-bytes-long }', 'none')), [])
 })
 
 test('a route with auth: one onRequest hook', async () => {
-  assert.deepEqual(await hooksFor(configOf('auth:\n  jwt: { secret: s3cret }', 'jwt')), ['onRequest'])
+  assert.deepEqual(await hooksFor(configOf('auth:\n  jwt: { secret: test-secret-of-at-least-32-bytes-long }', 'jwt')), ['onRequest'])
   assert.deepEqual(await hooksFor(configOf('auth:\n  apiKeys: { keys: [] }', 'none')), [])
 })
 
 test('a route whose auth section is missing fails registration rather than going unguarded', async () => {
-  const valid = configOf('auth:\n  jwt: { secret: s3cret }', 'jwt')
+  const valid = configOf('auth:\n  jwt: { secret: test-secret-of-at-least-32-bytes-long }', 'jwt')
   const broken = { ...valid, auth: undefined } as GatewayConfig
   await assert.rejects(hooksFor(broken), /auth\.jwt is not configured/)
 })

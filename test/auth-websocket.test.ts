@@ -1,4 +1,4 @@
-// Auth on a WebSocket route (SPEC §3: auth applies to the handshake): without a token
+// Auth on a WebSocket route (auth applies to the handshake): without a token
 // the handshake gets a 401 with the Bearer challenge and never reaches the upstream;
 // with one the tunnel opens, frames echo, and the upstream sees the caller's identity.
 import assert from 'node:assert/strict'

@@ -30,7 +30,7 @@ test('a wide terminal shows the header, every route, target, reload and policy c
   assert.match(rowOf(lines, 'orders-2.internal'), /DOWN\s+open\s+0/)
   assert.match(rowOf(lines, 'orders-3.internal'), /EJECTED\s+half-open\s+1\s+2$/)
   assert.match(rowOf(lines, 'failure'), /02:00:00\s+failure\s+3\s+gateway\.yaml:4:3 routes\.0\.upstream: unknown upstream "x"/)
-  assert.match(all, /rate-limited 12 {2}blocked 4 {2}cache hit 300 {2}miss 100 {2}bypass 7/)
+  assert.match(all, /rate-limited 12 {2}blocked 4 {2}cache hit 300 {2}miss 100 {2}bypass 7 {2}connections refused 0/)
   assert.equal(lines.at(-1), 'http://gw:9090 · updated 02:03:04 UTC · every 1s · q quit · r refresh')
   for (const line of lines) assert.ok(width(line) <= 120 && line === line.trimEnd(), `bad line: "${line}"`)
 })
@@ -94,4 +94,11 @@ test('while the admin API fails: the last data stays, marked stale, with the rea
 
 test('a snapshot (--once) has no key hints', () => {
   assert.equal(text(view(sampleStats(), { live: false }), 120).at(-1), 'http://gw:9090 · updated 02:03:04 UTC')
+})
+
+test('the Redis link: up, DOWN with since when and why while its breaker is open, nothing without Redis', () => {
+  assert.match(text(view(), 120).join('\n'), /bypass 7 {2}redis up/)
+  const down = { ...sampleStats(), redis: { ...sampleStats().redis as NonNullable<GatewayStats['redis']>, state: 'open' as const, since: '2025-01-01T02:01:00.000Z', lastError: 'no answer within 50 ms' } }
+  assert.match(text(view(down), 120).join('\n'), /redis DOWN\s+in-process since 02:01:00Z: no answer within 50 ms/)
+  assert.doesNotMatch(text(view({ ...sampleStats(), redis: null }), 120).join('\n'), /redis/)
 })

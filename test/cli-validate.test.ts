@@ -1,4 +1,4 @@
-// `turnpike validate FILE` as a real process, through the CLI entry point (SPEC §1):
+// `turnpike validate FILE` as a real process, through the CLI entry point:
 // exit 0 when valid, 1 with every problem as `FILE:LINE:COL path.to.key: message`.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'

@@ -27,7 +27,7 @@ test('${VAR:-default} uses the default when VAR is unset or empty', () => {
   assert.equal(parseConfigText('admin: { token: "${T:-}" }', 'gw.yaml', {}).config.admin.token, '')
 })
 
-test('an empty expansion in an unquoted value means "not set" (as in the SPEC example)', () => {
+test('an empty expansion in an unquoted value means "not set" (as in configs/gateway.yaml)', () => {
   const { config } = parseConfigText('admin:\n  token: ${TURNPIKE_ADMIN_TOKEN:-}   # empty = disabled\n', 'gw.yaml', {})
   assert.equal(config.admin.token, '')
 })

@@ -81,7 +81,7 @@ test('a union reports its closest variant, not "expected union value"', () => {
 test('an empty value is "not set": its default applies, and a required key says so', () => {
   assert.equal(parseConfigText('server:\n  port:\nroutes:\n', 'gw.yaml', {}).config.server.port, 8080)
   assert.deepEqual(lines(`${UPSTREAM}routes:\n  - name: r\n    match: { path: / }\n    upstream:\n`),
-    ['gw.yaml:7:5 routes.0.upstream: expected a string, got nothing'])
+    ['gw.yaml:5:5 routes.0: a route needs `upstream` or `split`'])
 })
 
 test('wrong types, ranges and list lengths', () => {
@@ -106,4 +106,28 @@ test('ConfigError.message is the formatted problems, one a line', () => {
 test('formatProblem', () => {
   assert.equal(formatProblem({ file: 'f.yaml', line: 3, col: 7, path: 'routes.0.upstream', message: 'm' }), 'f.yaml:3:7 routes.0.upstream: m')
   assert.equal(formatProblem({ file: 'f.yaml', line: 1, col: 1, path: '', message: 'm' }), 'f.yaml:1:1: m')
+})
+
+test('one mistake inside a route\'s rateLimit or cors is one message at its own line, no missing optional keys', () => {
+  const route = (extra: string): string => [
+    UPSTREAM + 'routes:',
+    '  - name: r',
+    '    match: { path: /x }',
+    '    upstream: a',
+    extra,
+    ''
+  ].join('\n')
+  assert.deepEqual(lines(route('    rateLimit:\n      max: 5\n      window: 10')), [
+    "gw.yaml:10:15 routes.0.rateLimit.window: bad duration '10' (use e.g. 250ms, 10s, 5m, 1h)"
+  ])
+  assert.deepEqual(lines(route('    cors:\n      origins: ["https://app.example.com"]\n      maxAge: 10')), [
+    "gw.yaml:10:15 routes.0.cors.maxAge: bad duration '10' (use e.g. 250ms, 10s, 5m, 1h)"
+  ])
+  assert.deepEqual(lines(route('    cors:\n      origins: https://app.example.com')), [
+    "gw.yaml:9:16 routes.0.cors.origins: expected a list of strings, got 'https://app.example.com'"
+  ])
+  // A key without a default is still required.
+  assert.deepEqual(lines(route('    rateLimit:\n      window: 10s')), [
+    "gw.yaml:8:5 routes.0.rateLimit.max: missing required key 'max'"
+  ])
 })

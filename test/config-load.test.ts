@@ -70,12 +70,20 @@ test('defaults are filled inside each upstream (Value.Default skips Record value
   assert.equal(users.balancer, 'round-robin')
   assert.equal(users.onNoHealthyTarget, 'any')
   assert.deepEqual(users.pool, { connections: 128, keepAlive: 120_000, connectTimeout: 5_000 })
-  assert.deepEqual(users.targets.map((t) => t.weight), [3, 1])
+  assert.deepEqual(users.targets?.map((t) => t.weight), [3, 1])
   assert.equal(config.upstreams.orders?.onNoHealthyTarget, 'fail')
 })
 
-test('sections left out get their defaults; an empty file is a valid, empty gateway', () => {
-  const { config } = parseConfigText('', 'gw.yaml', {})
+test('an empty file is an error, not a gateway without routes', () => {
+  for (const text of ['', '\n  \n', '# only a comment\n', '---\n']) {
+    assert.throws(() => parseConfigText(text, 'gw.yaml', {}), (err: unknown) =>
+      err instanceof ConfigError && err.message === 'gw.yaml:1:1: the config file is empty (nothing but whitespace or comments)', JSON.stringify(text))
+  }
+  assert.throws(() => parseConfigText('~\n', 'gw.yaml', {}), (err: unknown) => err instanceof ConfigError && /must be a YAML mapping/.test(err.message))
+})
+
+test('sections left out get their defaults; an empty mapping is a valid, empty gateway', () => {
+  const { config } = parseConfigText('{}', 'gw.yaml', {})
   assert.equal(config.server.port, 8080)
   assert.equal(config.admin.port, 9090)
   assert.equal(config.admin.token, '')
@@ -96,7 +104,7 @@ test('YAML anchors, aliases and merge keys work', () => {
 test('the config is deep-frozen', () => {
   const { config } = parseConfigText(FULL, 'gw.yaml', {})
   assert.ok(Object.isFrozen(config))
-  assert.ok(Object.isFrozen(config.upstreams.users?.targets[0]))
+  assert.ok(Object.isFrozen(config.upstreams.users?.targets?.[0]))
   assert.ok(Object.isFrozen(config.routes[0]?.match.methods))
   assert.throws(() => { (config.server as { port: number }).port = 1 }, TypeError)
 })

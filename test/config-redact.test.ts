@@ -33,7 +33,7 @@ test('secrets are redacted; durations and sizes are written as in the file', () 
 })
 
 test('an empty admin token stays visible as empty (it means mutating calls are off)', () => {
-  const shown = redactConfig(parseConfigText('', 'gw.yaml', {}).config) as GatewayConfigInput
+  const shown = redactConfig(parseConfigText('{}', 'gw.yaml', {}).config) as GatewayConfigInput
   assert.equal(shown.admin.token, '')
 })
 
@@ -42,7 +42,7 @@ test('auth secrets, API key hashes and URL passwords are redacted', () => {
   const config: GatewayConfig = Value.Decode(GatewayConfigSchema, Value.Default(GatewayConfigSchema, {
     redis: { url: 'redis://user:hunter2@redis:6379/0', keyPrefix: 't:' },
     auth: {
-      jwt: { secret: 'jwt-secret', issuer: 'https://id' },
+      jwt: { secret: 'jwt-secret-of-at-least-32-bytes-long', issuer: 'https://id' },
       apiKeys: { keys: [{ id: 'ci', sha256: 'a'.repeat(64) }] }
     }
   }))

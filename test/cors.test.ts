@@ -1,4 +1,4 @@
-// CORS (SPEC §2 security.cors, route cors): allowed and foreign origins, preflights
+// CORS (security.cors, route cors): allowed and foreign origins, preflights
 // answered at the gateway (the backend never sees them), wildcard origins, credentials,
 // a route's own policy and `cors: false`.
 import assert from 'node:assert/strict'

@@ -15,7 +15,7 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 function yaml (backend: Backend, redisUrl: string, prefix: string): string {
   return `${BASE.replace('port: 0 }', 'port: 0, trustProxy: true }')}
-redis: { url: "${redisUrl}", keyPrefix: "${prefix}" }
+redis: { url: "${redisUrl}", keyPrefix: "${prefix}", timeout: 5s }  # about shared state, not a slow Redis: a busy machine must not make it fall back
 security:
   ddos: { threshold: 3, window: 1m, blockFor: 2m }
   ipFilter: { exempt: ["192.0.2.1"] }

@@ -1,4 +1,4 @@
-// The Dockerfile's essentials (SPEC §6): multi-stage, a distroless non-root runtime with
+// The Dockerfile's essentials: multi-stage, a distroless non-root runtime with
 // nothing that needs a shell, and a build stage that copies everything the build needs
 // past .dockerignore. No Docker engine in CI: the image itself is never built here.
 import assert from 'node:assert/strict'

@@ -60,7 +60,7 @@ function ruleExprs (): string[] {
   return (rules.groups as Json[]).flatMap((g) => g.rules as Json[]).map((r) => r.expr as string)
 }
 
-test('the gateway exports the SPEC §5 metrics and the Node.js process metrics', () => {
+test('the gateway exports the documented turnpike_* metrics and the Node.js process metrics', () => {
   assert.ok(exported.has('turnpike_requests_total'))
   assert.ok(exported.has('turnpike_websocket_connections'))
   assert.ok(exported.has('process_cpu_seconds_total'))

@@ -54,7 +54,7 @@ test('the dashboard has the panels an operator needs', () => {
   for (const title of [
     'Request rate by route', '5xx ratio', 'Latency p50 / p99 by route', 'Upstream latency p99 by target',
     'Target health', 'Circuit breaker state', 'Retries by route', 'Rate-limited (429) by route',
-    'Blocked IPs by reason', 'Cache hit ratio by route', 'Redis errors', 'Active connections',
+    'Blocked IPs by reason', 'Cache hit ratio by route', 'Redis errors and link state', 'Active connections',
     'WebSocket connections', 'Config reloads', 'CPU', 'Memory'
   ]) assert.ok(titles.includes(title), title)
 })

@@ -18,7 +18,7 @@ const template = (name: string): string => {
 const actions = (text: string): string[] =>
   [...text.matchAll(/\{\{-?\s*([\s\S]*?)\s*-?\}\}/g)].map((m) => m[1]!).filter((a) => !a.startsWith('/*'))
 
-test('the chart has the templates SPEC §6 names', () => {
+test('the chart has the templates deploy/helm/turnpike/README.md names', () => {
   assert.deepEqual([...templates.keys()], [
     'NOTES.txt', '_helpers.tpl', 'configmap.yaml', 'deployment.yaml', 'hpa.yaml', 'pdb.yaml',
     'secret.yaml', 'service.yaml', 'serviceaccount.yaml', 'servicemonitor.yaml'

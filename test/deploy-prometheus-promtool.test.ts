@@ -37,7 +37,7 @@ test('promtool test rules: the alerts fire on synthetic series', () => {
 test('every alert has a severity label and summary and description annotations', () => {
   const rules = parse(readFileSync(path.join(DIR, 'alerts.yml'), 'utf8')) as { groups: Array<{ rules: Array<Record<string, any>> }> } // eslint-disable-line @typescript-eslint/no-explicit-any
   const alerts = rules.groups.flatMap((g) => g.rules)
-  for (const names of ['TurnpikeHigh5xxRatio', 'TurnpikeTargetDown', 'TurnpikeCircuitOpen', 'TurnpikeConfigReloadFailing', 'TurnpikeRedisErrors', 'TurnpikeRateLimitingSpike']) {
+  for (const names of ['TurnpikeHigh5xxRatio', 'TurnpikeTargetDown', 'TurnpikeCircuitOpen', 'TurnpikeConfigReloadFailing', 'TurnpikeRedisErrors', 'TurnpikeRedisDown', 'TurnpikeRateLimitingSpike']) {
     assert.ok(alerts.some((a) => a.alert === names), names)
   }
   for (const alert of alerts) {

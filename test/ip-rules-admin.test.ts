@@ -1,4 +1,4 @@
-// Run-time IP rules through the admin API (SPEC §4): GET /ip-rules lists the effective
+// Run-time IP rules through the admin API: GET /ip-rules lists the effective
 // rules; PUT/DELETE /ip-rules/{allow,deny,exempt}/:cidr change them (token, `/` as %2F).
 // Effective = (config ∪ run-time adds) − run-time removals, and a reload keeps the
 // run-time part while replacing the config part.

@@ -1,4 +1,4 @@
-// IP rules on the data plane (SPEC §3): deny → 403, a non-empty allow admits only its
+// IP rules on the data plane: deny → 403, a non-empty allow admits only its
 // addresses, exempt wins over both. The test client can only connect from loopback, so
 // the gateway trusts the proxy header and each request presents its address in
 // X-Forwarded-For.

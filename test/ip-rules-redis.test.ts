@@ -20,7 +20,7 @@ const TOKEN = { authorization: 'Bearer test-token' }
 
 function yaml (backend: Backend, redisUrl: string, prefix: string): string {
   return `${BASE.replace('port: 0 }', 'port: 0, trustProxy: true }')}
-redis: { url: "${redisUrl}", keyPrefix: "${prefix}" }
+redis: { url: "${redisUrl}", keyPrefix: "${prefix}", timeout: 5s }  # about shared state, not a slow Redis: a busy machine must not make it fall back
 upstreams:
   app: { targets: [{ url: ${backend.url} }] }
 routes:
@@ -102,4 +102,32 @@ test('Redis down: a change applies locally, reports persisted: false, and is wri
     }
   }, 400)
   assert.equal(await statusFrom(gw, '203.0.113.1'), 403, 'the re-read after reconnecting kept the change')
+})
+
+test('Redis stalled (SIGSTOP): a change applies at once, reports persisted: false, and is written once Redis resumes', async (t) => {
+  const backend = await startBackend()
+  const server = await startPrivateRedis()
+  const prefix = `t-${randomUUID()}:`
+  const gw = await startGateway(yaml(backend, server.url, prefix))
+  t.after(async () => {
+    server.resume()
+    await gw.close()
+    await backend.close()
+    await server.kill()
+  })
+  const link = gw.gateway.edge.redis
+  assert.ok(link !== null)
+  if (!link.ready) await new Promise((resolve) => link.client.once('ready', resolve))
+
+  server.stall()
+  const put = await admin(gw, 'PUT', '/ip-rules/deny/198.51.100.0%2F24')
+  assert.equal(put.persisted, false, 'the write waited a bounded time, then gave up')
+  assert.equal(await statusFrom(gw, '198.51.100.7'), 403, 'applied here at once')
+  assert.equal(await statusFrom(gw, '192.0.2.1'), 200)
+
+  server.resume()
+  const redis = new Redis(server.url)
+  t.after(() => { redis.disconnect() })
+  await eventually('the pending change reached Redis', async () => await redis.hget(`${prefix}ip-rules`, 'deny 198.51.100.0/24') === 'added', 400)
+  assert.equal(await statusFrom(gw, '198.51.100.7'), 403)
 })

@@ -1,5 +1,5 @@
 // End to end through a real gateway to real backends: forwarding, rewriting, headers,
-// and the error statuses of SPEC §3.
+// and the error statuses of docs/operations.md.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { request } from 'undici'

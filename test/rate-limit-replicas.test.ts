@@ -16,7 +16,7 @@ test('max 10 shared by two replicas through Redis: exactly 10 of 30 requests pas
   const yaml = `server: { host: 127.0.0.1, port: 0 }
 admin: { host: 127.0.0.1, port: 0, token: test-token }
 logging: { level: info, accessLog: false }
-redis: { url: "${REDIS_URL}", keyPrefix: "${prefix}" }
+redis: { url: "${REDIS_URL}", keyPrefix: "${prefix}", timeout: 5s }  # about shared state, not a slow Redis: a busy machine must not make it fall back
 upstreams: { app: { targets: [{ url: "${backend.url}" }] } }
 routes:
   - { name: shared, match: { path: / }, upstream: app, rateLimit: { max: 10, window: 1h } }

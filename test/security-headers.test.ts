@@ -1,4 +1,4 @@
-// Security headers (SPEC §2 security.headers): on every response, proxied or the
+// Security headers (security.headers): on every response, proxied or the
 // gateway's own error; helmet's app-breaking defaults stay off; the upstream's own value
 // of a header wins.
 import assert from 'node:assert/strict'

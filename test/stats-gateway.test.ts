@@ -61,6 +61,7 @@ routes:
   assert.equal(s.windowSeconds, 60)
   assert.ok(Number.isFinite(Date.parse(s.startedAt)))
   assert.ok(s.uptimeSeconds >= 0)
+  assert.equal(s.redis, null, 'no redis.url: no Redis link')
 
   assert.equal(s.requests.total, 42)
   assert.deepEqual(s.requests.byClass, { '2xx': 30, '3xx': 0, '4xx': 2, '5xx': 10 })

@@ -1,5 +1,5 @@
 // Server-sent events and chunked responses reach the client as the upstream flushes
-// them (SPEC §3). The backend sends the next piece only after the client has seen the
+// them. The backend sends the next piece only after the client has seen the
 // previous one, so a gateway that buffered would stall the test rather than pass it:
 // no timing assumptions, only the test timeout as a backstop.
 import assert from 'node:assert/strict'

@@ -1,5 +1,5 @@
-// Uploads and downloads stream through the gateway with bounded memory (SPEC §3,
-// "Bodies stream in both directions"): a 1 GiB body in either direction must not be
+// Uploads and downloads stream through the gateway with bounded memory
+// (bodies stream in both directions): a 1 GiB body in either direction must not be
 // buffered. Client, gateway and backend share this process, so the RSS sampled here
 // covers all three; a buffering proxy would grow it by the full gigabyte.
 import assert from 'node:assert/strict'

@@ -1,4 +1,4 @@
-// WebSocket routes (SPEC §3): the upgrade goes through the gateway to a real `ws`
+// WebSocket routes: the upgrade goes through the gateway to a real `ws`
 // server and the frames, subprotocol choice and close codes are the upstream's own.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'

@@ -3,8 +3,9 @@
 import { bareTarget } from './bare.js'
 import { directTarget } from './direct.js'
 import { nginxTarget } from './nginx.js'
-import { singleRoute, threeTargetsWithHealth, turnpikeTarget, withJwt, withRateLimit, withWorkers } from './turnpike.js'
+import { connectionClose, singleRoute, threeTargetsWithHealth, turnpikeTarget, withConnectionLimits, withJwt, withRateLimit, withWorkers } from './turnpike.js'
 import { benchJwtHeaders } from './jwt-token.js'
+import { hundredDiscovered, hundredStatic, mirroredRoute } from './upstreams.js'
 import type { Target } from './types.js'
 
 export const TARGETS: readonly Target[] = [
@@ -49,6 +50,42 @@ export const TARGETS: readonly Target[] = [
     config: withWorkers(2, withRateLimit),
     relativeTo: 'turnpike-w2',
     pin: false
+  }),
+  turnpikeTarget({
+    name: 'turnpike-connlimit',
+    about: 'Turnpike, the same route with security.connections (perIp and total, never reached)',
+    config: withConnectionLimits,
+    relativeTo: 'turnpike'
+  }),
+  turnpikeTarget({
+    name: 'turnpike-close',
+    about: 'Turnpike, the same route, every request on a new connection (Connection: close)',
+    config: singleRoute,
+    headers: connectionClose
+  }),
+  turnpikeTarget({
+    name: 'turnpike-connlimit-close',
+    about: 'Turnpike with security.connections, every request on a new connection (Connection: close)',
+    config: withConnectionLimits,
+    headers: connectionClose,
+    relativeTo: 'turnpike-close'
+  }),
+  turnpikeTarget({
+    name: 'turnpike-100-static',
+    about: 'Turnpike, the route over 100 listed targets (one backend on 100 loopback addresses), round-robin',
+    config: hundredStatic
+  }),
+  turnpikeTarget({
+    name: 'turnpike-100-dns',
+    about: 'Turnpike, the same 100 targets from DNS A records, looked up every 1s',
+    config: hundredDiscovered(),
+    relativeTo: 'turnpike-100-static'
+  }),
+  turnpikeTarget({
+    name: 'turnpike-mirror',
+    about: 'Turnpike, the single route with mirror: {percent: 100} to a second upstream',
+    config: mirroredRoute,
+    relativeTo: 'turnpike'
   }),
   // A before/after comparison of a hot-path change in one interleaved run: build the
   // old code, copy dist/ to e.g. dist-baseline/, rebuild, and set TURNPIKE_BASELINE.

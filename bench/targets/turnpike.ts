@@ -134,3 +134,15 @@ export const withJwt: TurnpikeConfig = async (ctx, ports) =>
 export function withWorkers (n: number, config: TurnpikeConfig): TurnpikeConfig {
   return async (ctx, ports) => (await config(ctx, ports)).replace(/^server:\n/m, `server:\n  workers: ${n}\n`)
 }
+
+/**
+ * The single route with connection limits that are never reached (wrk's connections all
+ * come from 127.0.0.1): the cost of counting each connection.
+ */
+export const withConnectionLimits: TurnpikeConfig = async (ctx, ports) =>
+  (await singleRoute(ctx, ports)) + `security:
+  connections: { perIp: 1000000, total: 1000000 }
+`
+
+/** Every request on a new connection (wrk reconnects after each answer), so a per-connection cost shows. */
+export const connectionClose = async (): Promise<Record<string, string>> => ({ connection: 'close' })

@@ -73,7 +73,18 @@ function renderSummary (/** @type {GatewayStats} */ s) {
   $('total').textContent = fmt.count(r.total)
   $('connections').textContent = `${s.connections.active} connections · ${s.connections.websockets} WebSockets`
   const p = s.policies
-  $('policies').textContent = `rate limited ${p.rateLimited} · blocked ${p.blocked} · cache hit ${p.cache.hit} / miss ${p.cache.miss} / bypass ${p.cache.bypass}`
+  $('policies').textContent = `rate limited ${p.rateLimited} · blocked ${p.blocked} · cache hit ${p.cache.hit} / miss ${p.cache.miss} / bypass ${p.cache.bypass} · connections refused ${p.connectionsRefused}`
+  const redis = $('redis')
+  if (s.redis === null) {
+    redis.textContent = 'not configured: every store in-process'
+    redis.className = 'small'
+  } else if (s.redis.state === 'open') {
+    redis.textContent = `down since ${new Date(s.redis.since).toLocaleTimeString()}: serving from in-process state, probing once a second (${s.redis.lastError})`
+    redis.className = 'small state-bad'
+  } else {
+    redis.textContent = `up (${s.redis.connection}) · timeout ${s.redis.timeoutMs} ms · ${s.redis.inFlight} in flight`
+    redis.className = 'small state-ok'
+  }
   $('window').textContent = `Rates, errors and latency over the last ${s.windowSeconds} s; totals since start.`
 }
 

@@ -1,4 +1,4 @@
-// What may be served from and stored in the shared cache (SPEC §3 "Cache"; RFC 9111
+// What may be served from and stored in the shared cache (RFC 9111
 // read conservatively: when in doubt, do not store). The exact rules are listed in
 // docs/security.md; the tests in test/cache-policy.test.ts lock them.
 import { deltaSeconds, parseCacheControl } from './cache-control.js'

@@ -1,9 +1,10 @@
 // The cache in Redis, shared by every replica: one binary value per key (entry.ts)
-// with a PX TTL. Redis is never in the way: while it is down, or when a command fails
-// (the link's 1 s command timeout included), the failure is counted and logged by
-// the link and the request is served uncached.
+// with a PX TTL. Redis is never in the way: while it is down, when a command fails or
+// when it does not answer within the request's redis.timeout, the failure is counted
+// and logged by the link and the request is served uncached. Writes are sent in the
+// background and wait at most redis.timeout too.
 import { createHash } from 'node:crypto'
-import type { RedisLink } from '../redis/link.js'
+import type { RedisBudget, RedisLink } from '../redis/link.js'
 import { decodeRecord, encodeRecord, type CacheRecord } from './entry.js'
 import { UNAVAILABLE, type CacheStore, type Lookup } from './store.js'
 
@@ -15,11 +16,11 @@ export class RedisStore implements CacheStore {
     return this.link.key('cache', createHash('sha256').update(key).digest('base64url'))
   }
 
-  get (key: string): Lookup | Promise<Lookup> {
+  get (key: string, budget?: RedisBudget): Lookup | Promise<Lookup> {
     return this.link.run('cache', async (client) => {
       const value = await client.getBuffer(this.redisKey(key))
       return value === null ? undefined : decodeRecord(value)
-    }, () => UNAVAILABLE)
+    }, () => UNAVAILABLE, budget)
   }
 
   set (key: string, record: CacheRecord, ttlMs: number): void {

@@ -6,6 +6,7 @@ import { ConfigError, loadConfigFile } from '../config/load.js'
 import type { GatewayConfig, RouteConfig } from '../config/schema.js'
 import { normalizeTarget, PathError } from '../routing/normalize.js'
 import { hostOf, RouteTable } from '../routing/route-table.js'
+import { upstreamLines } from './explain-upstreams.js'
 
 const USAGE = "usage: turnpike explain FILE METHOD URL [-H 'Name: value']...\n"
 
@@ -31,7 +32,7 @@ function whyNot (route: RouteConfig, method: string, host: string, path: string,
   return 'matches, but a more specific route wins'
 }
 
-function print (config: GatewayConfig, method: string, url: URL, headers: Record<string, string>): number {
+async function print (config: GatewayConfig, method: string, url: URL, headers: Record<string, string>): Promise<number> {
   const out = (line: string): void => { process.stdout.write(line + '\n') }
   const host = hostOf(url.host)
   let path: string
@@ -47,10 +48,9 @@ function print (config: GatewayConfig, method: string, url: URL, headers: Record
   const result = table.lookup(method, host, path, headers)
   if (result.kind === 'route') {
     const route = result.route
-    const upstream = config.upstreams[route.upstream]
     out(`route: ${route.name} (${describe(route.config)})`)
     if (Object.keys(result.params).length > 0) out(`params: ${JSON.stringify(result.params)}`)
-    out(`upstream: ${route.upstream} (${upstream?.balancer ?? '?'}) → ${upstream?.targets.map((t) => t.url).join(', ') ?? 'unknown'}`)
+    for (const line of await upstreamLines(config, route.config)) out(line)
     out(`upstream path: ${route.toUpstreamPath(path)}${url.search}`)
     return 0
   }
@@ -86,7 +86,7 @@ export async function run (argv: string[]): Promise<number> {
   }
   try {
     const { config } = await loadConfigFile(file)
-    return print(config, method.toUpperCase(), url, headers)
+    return await print(config, method.toUpperCase(), url, headers)
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     process.stderr.write(err.message + '\n')

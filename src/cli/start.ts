@@ -10,6 +10,7 @@ import { ConfigError, loadConfigFile } from '../config/load.js'
 import { locateConfig } from '../config/locate.js'
 import { createLogger } from '../logger.js'
 import { Gateway } from '../server.js'
+import { StartError } from '../start-error.js'
 
 export async function run (argv: string[]): Promise<number> {
   if (cluster.isWorker) return await (await import('../cluster/worker.js')).runWorker()
@@ -41,6 +42,10 @@ export async function run (argv: string[]): Promise<number> {
   try {
     await gateway.start()
   } catch (err) {
+    if (err instanceof StartError) {
+      process.stderr.write(`turnpike: ${err.message}\n`)
+      return 1
+    }
     logger.fatal({ err }, 'turnpike could not start')
     logger.flush()
     return 1

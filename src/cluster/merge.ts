@@ -6,7 +6,7 @@ import client from '@platformatic/prom-client'
 import type { GatewayConfig } from '../config/schema.js'
 import { addCounts, emptyCounts, summarizeCounts, type WindowCounts } from '../stats/collector.js'
 import type { UpstreamsView } from '../stats/snapshot.js'
-import type { GatewayStats, RouteStats, TargetStats } from '../stats/types.js'
+import type { GatewayStats, RedisStats, RouteStats, TargetStats } from '../stats/types.js'
 import type { WorkerStats } from './protocol.js'
 
 type MetricsJson = Awaited<ReturnType<typeof client.register.getMetricsAsJSON>>
@@ -81,11 +81,25 @@ export function mergeStats (facts: PrimaryFacts, reports: readonly WorkerStats[]
     connections: { active: sum((s) => s.connections.active), websockets: sum((s) => s.connections.websockets) },
     routes,
     upstreams: mergeBackends(reports.map((r) => r.stats.upstreams as UpstreamsView)),
+    redis: mergeRedis(reports.map((r) => r.stats.redis)),
     policies: {
       rateLimited: sum((s) => s.policies.rateLimited),
       blocked: sum((s) => s.policies.blocked),
+      connectionsRefused: sum((s) => s.policies.connectionsRefused),
       cache: { hit: sum((s) => s.policies.cache.hit), miss: sum((s) => s.policies.cache.miss), bypass: sum((s) => s.policies.cache.bypass) }
     },
     workers: facts.workers
   }
+}
+
+/**
+ * Each worker has its own link to Redis, hence its own breaker: the gateway's link is
+ * shown as open while any worker's breaker is open (that worker serves from its own
+ * state), with the commands in flight summed over the workers.
+ */
+function mergeRedis (links: ReadonlyArray<RedisStats | null>): RedisStats | null {
+  const present = links.filter((l): l is RedisStats => l !== null)
+  const first = present.find((l) => l.state === 'open') ?? present[0]
+  if (first === undefined) return null
+  return { ...first, inFlight: present.reduce((n, l) => n + l.inFlight, 0) }
 }

@@ -20,7 +20,8 @@ function heldBy (config: Readonly<GatewayConfig>): Held[] {
   return Object.entries(config.upstreams).flatMap(([upstream, u]) => {
     // Only the active checks run here; the workers own ejection and breakers.
     const policy: HealthPolicy = { healthCheck: u.healthCheck, outlierDetection: undefined, circuitBreaker: undefined }
-    return u.targets.map((t) => ({ upstream, origin: new URL(t.url).origin, policy }))
+    // A discovered upstream (no `targets`) is checked by each worker, which finds its targets.
+    return (u.targets ?? []).map((t) => ({ upstream, origin: new URL(t.url).origin, policy }))
   })
 }
 

@@ -146,7 +146,8 @@ export class Primary {
 
   upstreamsDown (): string[] {
     return Object.entries(this.current.loaded.config.upstreams)
-      .filter(([name, u]) => !u.targets.some((t) => this.health.healthy(name, new URL(t.url).origin)))
+      // A discovered upstream's targets are the workers' to check (primary-health.ts).
+      .filter(([name, u]) => u.targets !== undefined && !u.targets.some((t) => this.health.healthy(name, new URL(t.url).origin)))
       .map(([name]) => name)
   }
 

@@ -6,6 +6,7 @@ import process from 'node:process'
 import client from '@platformatic/prom-client'
 import { deepFreeze } from '../config/finalize.js'
 import type { LoadedConfig } from '../config/load.js'
+import type { GatewayConfig } from '../config/schema.js'
 import type { Change } from '../ip-rules/lists.js'
 import { createLogger } from '../logger.js'
 import { digest, Gateway } from '../server.js'
@@ -47,10 +48,15 @@ export async function runWorker (): Promise<number> {
   const hello = await primary.request<Hello>(KIND.hello, { pid: process.pid }, 30_000)
   for (const v of hello.verdicts) verdicts.set(`${v.upstream}\u0000${v.origin}`, v.healthy)
   const loaded = loadedFrom(hello.loaded)
+  // The upstreams whose targets the primary checks: the listed ones, in the config being built.
+  let listed = listedUpstreams(loaded.config)
   const logger = createLogger(loaded.config.logging).child({ worker: slot })
   const gw = new Gateway(loaded.file, loaded, logger, {
     admin: false,
-    remoteHealth: { verdict: (upstream, origin) => verdicts.get(`${upstream}\u0000${origin}`) },
+    remoteHealth: {
+      verdict: (upstream, origin) => verdicts.get(`${upstream}\u0000${origin}`),
+      covers: (upstream) => listed.has(upstream)
+    },
     shared: new SharedClient(primary),
     firstGeneration: hello.generation
   })
@@ -62,7 +68,15 @@ export async function runWorker (): Promise<number> {
   routes.handle<ConfigMessage, { generation: number }>(KIND.prepare, async (m) => {
     if (pending !== null) await gw.discard(pending)
     pending = null
-    pending = await gw.prepare(loadedFrom(m))
+    const next = loadedFrom(m)
+    const before = listed
+    listed = listedUpstreams(next.config)
+    try {
+      pending = await gw.prepare(next)
+    } catch (err) {
+      listed = before
+      throw err
+    }
     logger.info({ generation: pending.id }, 'worker built the new generation; waiting for the others')
     return { generation: pending.id }
   })
@@ -74,6 +88,7 @@ export async function runWorker (): Promise<number> {
     return { generation: gw.generation.id }
   })
   routes.handle(KIND.discard, async () => {
+    listed = listedUpstreams(gw.generation.config)
     if (pending !== null) await gw.discard(pending)
     pending = null
     return true
@@ -105,4 +120,8 @@ export async function runWorker (): Promise<number> {
   await gw.start({ watch: false })
   primary.cast(KIND.ready, { listen: gw.dataAddress, generation: gw.generation.id, digest: digest(loaded.text) })
   return await stopped
+}
+
+function listedUpstreams (config: Readonly<GatewayConfig>): Set<string> {
+  return new Set(Object.entries(config.upstreams).filter(([, u]) => u.targets !== undefined).map(([name]) => name))
 }

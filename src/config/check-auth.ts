@@ -1,7 +1,7 @@
 // Cross-checks of `auth` and the routes that use it. A route whose auth cannot work
 // is an error, never a route left open: `auth: jwt` needs `auth.jwt` with exactly
 // one source of keys, algorithms that fit those keys (the same rules the verifier
-// runs, src/auth/algorithms.ts), and a secret that is not empty.
+// runs, src/auth/algorithms.ts), and a secret that is neither empty nor short.
 import { createPublicKey } from 'node:crypto'
 import { algorithmOfKey, fitsSource, type KeySource } from '../auth/algorithms.js'
 import type { Issue } from './problem.js'
@@ -9,6 +9,8 @@ import { isObject, itemsOf } from './guards.js'
 
 const SOURCES: readonly KeySource[] = ['secret', 'publicKey', 'jwksUrl']
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+/** RFC 7518 §3.2: an HMAC key at least as long as the hash output (HS256: 32 bytes). */
+export const MIN_HMAC_SECRET_BYTES = 32
 
 /** The first route that uses each kind of credentials, as `routes.N`, for messages. */
 interface Users { jwt?: string, apiKey?: string }
@@ -50,6 +52,13 @@ function jwtIssues (jwt: Record<string, unknown>, usedBy: string | undefined): I
   const issues: Issue[] = []
   if (set.length === 0 && usedBy !== undefined) {
     issues.push({ path: at(source), message: `is empty (an unset environment variable?), and ${usedBy} uses JWT auth` })
+  }
+
+  if (source === 'secret' && typeof jwt.secret === 'string' && jwt.secret !== '') {
+    const bytes = Buffer.byteLength(jwt.secret)
+    if (bytes < MIN_HMAC_SECRET_BYTES) {
+      issues.push({ path: at('secret'), message: `is ${bytes} byte${bytes === 1 ? '' : 's'}; an HMAC secret needs at least ${MIN_HMAC_SECRET_BYTES} (generate one with \`openssl rand -base64 48\`)` })
+    }
   }
 
   const explicit = Array.isArray(jwt.algorithms) ? jwt.algorithms : undefined

@@ -1,6 +1,7 @@
 // Durations of the edge policies that must be longer than zero: a rate-limit window of
 // 0s would divide by zero, a DDoS block of 0s is no block, a cache ttl of 0s caches
-// nothing. The schema only knows they are durations.
+// nothing, a redis.timeout of 0s would never wait for Redis at all. The schema only
+// knows they are durations.
 import type { Issue, KeyPath } from './problem.js'
 import { isObject, itemsOf } from './guards.js'
 import { DURATION_PATTERN, parseDuration } from './units.js'
@@ -19,6 +20,7 @@ function mustBePositive (section: unknown, keys: readonly string[], at: KeyPath,
 
 export function policyDurationIssues (config: Record<string, unknown>): Issue[] {
   const issues: Issue[] = []
+  mustBePositive(config.redis, ['timeout'], ['redis'], issues)
   const security = config.security
   if (isObject(security)) {
     mustBePositive(security.rateLimit, ['window'], ['security', 'rateLimit'], issues)

@@ -20,10 +20,15 @@ export function routeIssues (routes: unknown, upstreamNames: readonly string[]):
       if (first === undefined) firstByName.set(name, i)
       else issues.push({ path: at('name'), message: `duplicate route name '${name}' (also routes.${first})` })
     }
-    if (typeof upstream === 'string' && !upstreamNames.includes(upstream)) {
+    const unknown = (value: unknown, path: Array<string | number>): void => {
+      if (typeof value !== 'string' || upstreamNames.includes(value)) return
       const known = upstreamNames.length === 0 ? 'no upstreams are defined' : `defined: ${upstreamNames.join(', ')}`
-      issues.push({ path: at('upstream'), message: `unknown upstream '${upstream}' (${known})` })
+      issues.push({ path, message: `unknown upstream '${value}' (${known})` })
     }
+    unknown(upstream, at('upstream'))
+    issues.push(...splitIssues(route, at))
+    itemsOf(route.split).forEach((side, j) => { if (isObject(side)) unknown(side.upstream, at('split', j, 'upstream')) })
+    if (isObject(route.mirror)) unknown(route.mirror.upstream, at('mirror', 'upstream'))
     if (isObject(match) && typeof match.path === 'string') {
       const problem = routePatternProblem(match.path)
       if (problem !== undefined) issues.push({ path: at('match', 'path'), message: problem })
@@ -40,6 +45,20 @@ export function routeIssues (routes: unknown, upstreamNames: readonly string[]):
       issues.push(...headerNameIssues(isObject(edits) ? edits.set : undefined, at('headers', side, 'set')))
     }
   })
+  return issues
+}
+
+/** `upstream` or `split`, one of them; a split that can send somewhere; `stickyBy` only with a split. */
+function splitIssues (route: Record<string, unknown>, at: (...rest: Array<string | number>) => Array<string | number>): Issue[] {
+  const { upstream, split, stickyBy } = route
+  if (upstream === undefined && split === undefined) return [{ path: at(), message: 'a route needs `upstream` or `split`' }]
+  if (upstream !== undefined && split !== undefined) return [{ path: at('split'), message: 'use `upstream` or `split`, not both' }]
+  const issues: Issue[] = []
+  if (stickyBy !== undefined && split === undefined) issues.push({ path: at('stickyBy'), message: '`stickyBy` only applies to a `split` route' })
+  const sides = itemsOf(split).filter(isObject)
+  if (sides.length > 0 && sides.every((s) => s.weight === 0)) issues.push({ path: at('split'), message: 'every weight is 0: at least one upstream must get traffic' })
+  const names = sides.map((s) => s.upstream)
+  names.forEach((name, j) => { if (names.indexOf(name) !== j) issues.push({ path: at('split', j, 'upstream'), message: `'${String(name)}' is listed twice` }) })
   return issues
 }
 

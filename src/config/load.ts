@@ -46,15 +46,18 @@ export function parseConfigText (text: string, file: string, env: NodeJS.Process
   return Object.freeze({ file, config: finalizeConfig(value, baseDir), text })
 }
 
-/** Reads and runs the pipeline on `file`; an unreadable file is a ConfigError at 1:1. */
-export async function loadConfigFile (file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
-  let text: string
+/** The text of `file`; an unreadable file is a ConfigError at 1:1. */
+export async function readConfigText (file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8')
+    return await readFile(file, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(err))
     throw new ConfigError([{ file, line: 1, col: 1, path: '', message: `cannot read the config file (${reason})` }])
   }
-  return parseConfigText(text, file, env)
+}
+
+/** Reads and runs the pipeline on `file`. */
+export async function loadConfigFile (file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  return parseConfigText(await readConfigText(file), file, env)
 }

@@ -1,4 +1,4 @@
-// Which config file to use (SPEC §1), first found wins: `-c/--config FILE`, env
+// Which config file to use, first found wins: `-c/--config FILE`, env
 // TURNPIKE_CONFIG, ./gateway.yaml, ./configs/gateway.yaml.
 import { existsSync } from 'node:fs'
 import path from 'node:path'

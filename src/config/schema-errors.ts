@@ -31,6 +31,9 @@ function explain (e: ValueError): Issue[] {
   const { schema, value } = e
   const pattern = typeof schema.pattern === 'string' ? schema.pattern : undefined
   const hint = pattern === undefined ? undefined : PATTERN_HINTS[pattern]
+  // Inside a union (a route's `rateLimit` or `cors`), TypeBox fills no defaults when the
+  // value is invalid, so a key with a default looks missing (and not a string); it never is.
+  if (value === undefined && schema.default !== undefined) return []
 
   switch (e.type) {
     case ValueErrorType.Union: return explainUnion(e)

@@ -84,7 +84,11 @@ export const RedisSchema = Obj({
     pattern: '^($|rediss?://.+|cluster:.+|sentinels:[^@]+@.+)$',
     description: 'redis:// or rediss:// URL, `cluster:URL,URL,…` or `sentinels:MASTER@HOST:PORT,…`; empty = in-process state only'
   }),
-  keyPrefix: Type.String({ default: 'turnpike:' })
+  keyPrefix: Type.String({ default: 'turnpike:' }),
+  timeout: Duration({
+    default: '50ms',
+    description: 'the most one request waits for all of its Redis calls together; past it the request is served from in-process state (rate limits, DDoS) or uncached (cache)'
+  })
 })
 
 export const TracingSchema = Obj({
@@ -119,6 +123,10 @@ export const SecuritySchema = Obj({
     exempt: Type.Optional(Type.Array(Type.String()))
   })),
   ddos: Type.Optional(Obj({ threshold: Type.Integer({ minimum: 1 }), window: Duration(), blockFor: Duration() })),
+  connections: Type.Optional(Obj({
+    perIp: Type.Optional(Type.Integer({ minimum: 1, description: 'open connections from one peer address; more get 429 and are closed' })),
+    total: Type.Optional(Type.Integer({ minimum: 1, description: 'open connections to the whole gateway; more get 503 and are closed' }))
+  }, { description: 'caps on open client connections, counted from accept to close' })),
   rateLimit: Type.Optional(RateLimitSchema)
 })
 
@@ -147,8 +155,27 @@ export const TargetSchema = Obj({
   weight: Type.Integer({ minimum: 1, maximum: 1000, default: 1 })
 })
 
+/** A DNS name: labels of letters, digits, '-' and '_' (SRV names start with `_service._proto.`). */
+const DnsName = Type.String({ pattern: '^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\\.?$' })
+
+export const DiscoverySchema = Obj({
+  dns: Type.Optional(Type.String({ ...DnsName, description: 'resolve this name (A and AAAA): every address is a target on `port`' })),
+  srv: Type.Optional(Type.String({ ...DnsName, description: 'SRV records of this name give the targets, ports and weights' })),
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'the targets\' port (dns only)' })),
+  resolver: Type.Optional(Type.String({ pattern: '^([0-9.]+|\\[[0-9A-Fa-f:.]+\\]|[0-9A-Fa-f:]+)(:[0-9]{1,5})?$', description: 'IP[:PORT] of the DNS server to ask (an IPv6 address with a port in brackets: [::1]:53); default: the system\'s' })),
+  refresh: Duration({ default: '10s', description: 'time between lookups; a failed or empty one keeps the last good answer' })
+}, { description: 'targets from DNS instead of `targets`' })
+
+export const LimitsSchema = Obj({
+  maxConnections: Type.Integer({ minimum: 1, description: 'requests in flight to one target (one connection each)' }),
+  maxPending: Type.Integer({ minimum: 0, default: 0, description: 'requests that may wait for a free connection to one target' }),
+  pendingTimeout: Duration({ default: '1s', description: 'the longest a request waits; then 503 TURNPIKE_UPSTREAM_OVERLOADED' })
+}, { description: 'per target; over them requests queue, then get 503 with Retry-After' })
+
 export const UpstreamSchema = Obj({
-  targets: Type.Array(TargetSchema, { minItems: 1 }),
+  targets: Type.Optional(Type.Array(TargetSchema, { minItems: 1 })),
+  discovery: Type.Optional(DiscoverySchema),
+  limits: Type.Optional(LimitsSchema),
   balancer: Literals(['round-robin', 'weighted-round-robin', 'least-connections', 'ip-hash', 'consistent-hash', 'random', 'p2c-ewma'], { default: 'round-robin' }),
   hashOn: Type.Optional(Type.String({ pattern: '^(ip|header:.+|cookie:.+|claim:.+)$' })),
   healthCheck: Type.Optional(Obj({
@@ -193,7 +220,17 @@ export const RouteSchema = Obj({
     host: Type.Optional(Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9.-]+(:\\d+)?$' })),
     headers: Type.Optional(Type.Record(Type.String(), Type.String()))
   }),
-  upstream: Type.String(),
+  upstream: Type.Optional(Type.String()),
+  split: Type.Optional(Type.Array(Obj({
+    upstream: Type.String(),
+    weight: Type.Integer({ minimum: 0, maximum: 1000 })
+  }), { minItems: 1, description: 'instead of upstream: each request to one of these upstreams, by weight' })),
+  stickyBy: Type.Optional(Type.String({ pattern: '^(ip|header:.+|cookie:.+|claim:.+)$', description: 'split only: the same key always reaches the same upstream while the weights stay' })),
+  mirror: Type.Optional(Obj({
+    upstream: Type.String(),
+    percent: Type.Number({ minimum: 0, maximum: 100, default: 100 }),
+    maxInFlight: Type.Integer({ minimum: 1, default: 64, description: 'copies waiting for an answer at once; past it copies are skipped' })
+  }, { description: 'a copy of the request (body up to 64 KiB) to another upstream; its answer is dropped' })),
   stripPrefix: Type.Boolean({ default: false }),
   rewrite: Type.Optional(Type.String({ pattern: '^/', description: 'replaces the matched prefix' })),
   preserveHost: Type.Boolean({ default: false }),
@@ -237,6 +274,8 @@ export type GatewayConfig = StaticDecode<typeof GatewayConfigSchema>
 export type RouteConfig = StaticDecode<typeof RouteSchema>
 export type UpstreamConfig = StaticDecode<typeof UpstreamSchema>
 export type TargetConfig = StaticDecode<typeof TargetSchema>
+export type DiscoveryConfig = StaticDecode<typeof DiscoverySchema>
+export type LimitsConfig = StaticDecode<typeof LimitsSchema>
 export type ServerConfig = StaticDecode<typeof ServerSchema>
 export type TimeoutsConfig = StaticDecode<typeof TimeoutsSchema>
 export type AdminConfig = StaticDecode<typeof AdminSchema>

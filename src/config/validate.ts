@@ -7,9 +7,11 @@ import { schemaIssues } from './schema-errors.js'
 import { featureGateIssues } from './feature-gate.js'
 import { routeIssues } from './check-routes.js'
 import { upstreamIssues } from './check-upstreams.js'
+import { discoveryIssues } from './check-discovery.js'
 import { serverIssues } from './check-server.js'
 import { authIssues } from './check-auth.js'
 import { ipRuleIssues } from './check-ip-rules.js'
+import { corsIssues } from './check-cors.js'
 import { policyDurationIssues } from './check-policy-durations.js'
 import { isObject } from './guards.js'
 import { shapeIssues, withDefaults } from './defaults.js'
@@ -34,10 +36,12 @@ export function validateConfig (data: unknown, options: ValidateOptions): Valida
     ...schemaIssues(GatewayConfigSchema, value),
     ...featureGateIssues(value),
     ...upstreamIssues(value.upstreams),
+    ...discoveryIssues(value.upstreams),
     ...routeIssues(value.routes, upstreamNames),
     ...serverIssues(value, options.baseDir),
     ...authIssues(value),
     ...ipRuleIssues(value),
+    ...corsIssues(value),
     ...policyDurationIssues(value)
   ]
   return { value, issues: withoutCascades(issues) }

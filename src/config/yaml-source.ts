@@ -51,12 +51,19 @@ export function parseYaml (text: string): ParsedYaml {
       else if (ancestors.includes(target)) problems.push({ offset, message: `YAML: alias *${alias.source} refers to a node that contains it` })
     }
   })
+  // An empty file is far more often a truncated write, a wrong mount or a wrong path
+  // than a wish for a gateway with no routes: refuse it rather than serve 404s.
+  const contents = doc.contents
+  const nothing = contents === null || (isScalar(contents) && contents.value === null && valueOffset(contents) === undefined)
+  if (nothing && problems.length === 0) {
+    problems.push({ offset: 0, message: 'the config file is empty (nothing but whitespace or comments)' })
+  }
   if (problems.length > 0) return { data: undefined, map, problems }
   if (doc.contents !== null) walk(doc.contents, [], map)
   map.set([], { value: doc.contents?.range?.[0] ?? 0 })
   try {
     // The alias cap stops a "billion laughs" document from exhausting memory.
-    return { data: doc.toJS({ maxAliasCount: 100 }) ?? {}, map, problems }
+    return { data: doc.toJS({ maxAliasCount: 100 }) as unknown, map, problems }
   } catch (err) {
     return { data: undefined, map, problems: [{ offset: 0, message: `YAML: ${(err as Error).message}` }] }
   }

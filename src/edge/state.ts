@@ -9,7 +9,8 @@
 // generation asked for is closed (`sweep`).
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/schema.js'
-import { RedisLink } from '../redis/link.js'
+import { setRedisUp } from '../metrics.js'
+import { DEFAULT_TIMEOUT_MS, RedisLink } from '../redis/link.js'
 import { IpRuleStore } from '../ip-rules/store.js'
 import type { SharedEdge } from './shared.js'
 
@@ -23,7 +24,7 @@ export interface Kept {
 export class EdgeState {
   private link: RedisLink | null = null
   /** The link and keys of the running generation while the next one is being built. */
-  private before: { link: RedisLink | null, used: Set<string> } | null = null
+  private before: { link: RedisLink | null, timeout: number, used: Set<string> } | null = null
   private readonly kept = new Map<string, object>()
   private used = new Set<string>()
   /** Run-time IP rules (admin API): read by the ip-rules policy of every generation. */
@@ -43,24 +44,27 @@ export class EdgeState {
 
   /**
    * Called before each generation is built: (re)connects Redis when its URL or prefix
-   * changed, and starts a new round of `keep` bookkeeping.
+   * changed, and starts a new round of `keep` bookkeeping. redis.timeout applies to
+   * the link at once, without reconnecting (and is put back by `rollback`).
    */
   configure (config: Readonly<GatewayConfig>): void {
-    this.before = { link: this.link, used: this.used }
+    this.before = { link: this.link, timeout: this.link?.timeout ?? DEFAULT_TIMEOUT_MS, used: this.used }
     this.used = new Set()
     const url = config.redis?.url ?? ''
     const prefix = config.redis?.keyPrefix ?? 'turnpike:'
-    if (this.link?.url === url && this.link.keyPrefix === prefix) return
-    this.link = url === '' ? null : new RedisLink(url, prefix, this.logger)
-    if (this.shared === null) this.ipRules.attach(this.link)
+    const timeout = config.redis?.timeout ?? DEFAULT_TIMEOUT_MS
+    if (this.link?.url !== url || this.link.keyPrefix !== prefix) this.use(url === '' ? null : this.open(url, prefix))
+    if (this.link !== null) this.link.timeout = timeout
   }
 
   /** The generation built after `configure` was not used: back to the running one's link and keys. */
   rollback (): void {
     if (this.before === null) return
-    if (this.link !== this.before.link) void this.link?.close()
-    this.link = this.before.link
-    if (this.shared === null) this.ipRules.attach(this.link)
+    if (this.link !== this.before.link) {
+      void this.link?.close()
+      this.use(this.before.link)
+    }
+    if (this.link !== null) this.link.timeout = this.before.timeout
     this.used = this.before.used
     this.before = null
   }
@@ -95,5 +99,20 @@ export class EdgeState {
     this.ipRules.close()
     await this.link?.close()
     this.link = null
+  }
+
+  /** A link whose breaker drives turnpike_redis_up while it is the running one. */
+  private open (url: string, prefix: string): RedisLink {
+    const link = new RedisLink(url, prefix, this.logger)
+    link.on('down', () => { if (this.link === link) setRedisUp(false) })
+    link.on('up', () => { if (this.link === link) setRedisUp(true) })
+    return link
+  }
+
+  private use (link: RedisLink | null): void {
+    this.link = link
+    setRedisUp(link === null ? null : link.stats.state === 'closed')
+    // A cluster worker's run-time IP rules come from the primary, which alone syncs them with Redis.
+    if (this.shared === null) this.ipRules.attach(link)
   }
 }

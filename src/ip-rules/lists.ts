@@ -1,4 +1,4 @@
-// The three IP lists (SPEC §3 "IP rules") and how the effective lists are made from the
+// The three IP lists and how the effective lists are made from the
 // config's lists and the run-time changes made through the admin API.
 import { isIP } from 'node:net'
 import { isIpOrCidr } from '../config/cidr.js'

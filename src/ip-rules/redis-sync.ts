@@ -3,9 +3,10 @@
 // `ip-rules:changed` tells the other replicas to re-read it at once, and a periodic
 // re-read catches a message missed while a subscriber was reconnecting.
 //
-// Redis down never blocks anything: a change applies in memory at once and is kept
-// pending, then written when Redis is back (before the first re-read, so the re-read
-// cannot undo it). Every Redis call of one replica runs in one queue, so a write and a
+// Redis down or stalled never blocks anything: a change applies in memory at once and
+// is kept pending, then written when Redis is back (the link's breaker closes; before
+// the first re-read, so the re-read cannot undo it). Every call goes through the link
+// (RedisLink.call), so it waits a bounded time and counts toward the link's breaker. Every Redis call of one replica runs in one queue, so a write and a
 // re-read never interleave, and re-reads never overlap.
 import type { RedisClient, RedisLink } from '../redis/link.js'
 import type { Change } from './lists.js'
@@ -29,7 +30,7 @@ export class IpRuleSync {
   private resyncQueued = false
   private closed = false
   private readonly timer: NodeJS.Timeout
-  private readonly onReady = (): void => { void this.resync() }
+  private readonly onUp = (): void => { void this.resync() }
 
   constructor (readonly link: RedisLink, private readonly target: SyncTarget) {
     this.hash = link.key('ip-rules')
@@ -48,7 +49,8 @@ export class IpRuleSync {
     this.subscriber.on('message', (channel: string) => {
       if (channel === this.channel) void this.resync()
     })
-    link.client.on('ready', this.onReady)
+    link.on('up', this.onUp)
+    link.client.on('ready', this.onUp)
     if (link.ready) void this.resync()
     this.timer = setTimeout(() => { void this.tick() }, RESYNC_EVERY_MS).unref()
   }
@@ -74,14 +76,14 @@ export class IpRuleSync {
       this.resyncQueued = false
       if (!this.link.ready || !await this.flush('ip rules sync')) return
       try {
-        const all = await this.link.client.hgetall(this.hash)
+        const all = await this.link.call('ip rules sync', async (client) => await client.hgetall(this.hash))
         const changes = new Map<string, Change>()
         for (const [key, value] of Object.entries(all)) {
           if (value === 'added' || value === 'removed') changes.set(key, value)
         }
         if (!this.closed) this.target.replace(changes)
-      } catch (err) {
-        if (!this.closed) this.link.failed(err, 'ip rules sync')
+      } catch {
+        // Counted and logged by the link; the next re-read tries again.
       }
     })
   }
@@ -89,7 +91,8 @@ export class IpRuleSync {
   close (): void {
     this.closed = true
     clearTimeout(this.timer)
-    this.link.client.off('ready', this.onReady)
+    this.link.off('up', this.onUp)
+    this.link.client.off('ready', this.onUp)
     this.subscriber.disconnect()
   }
 
@@ -101,22 +104,18 @@ export class IpRuleSync {
   /** Writes the pending changes and tells the other replicas; false when Redis is unreachable. */
   private async flush (doing: string): Promise<boolean> {
     if (this.pending.size === 0) return true
-    if (!this.link.ready) {
-      this.link.failed(new Error('redis is not connected'), doing)
-      return false
-    }
+    if (!this.link.ready) return false
     const writing = [...this.pending]
     try {
       for (const [key, change] of writing) {
-        if (change === null) await this.link.client.hdel(this.hash, key)
-        else await this.link.client.hset(this.hash, key, change)
+        if (change === null) await this.link.call(doing, async (client) => await client.hdel(this.hash, key))
+        else await this.link.call(doing, async (client) => await client.hset(this.hash, key, change))
         // A newer change of the same entry, made meanwhile, stays pending.
         if (this.pending.get(key) === change) this.pending.delete(key)
       }
-      await this.link.client.publish(this.channel, 'changed')
+      await this.link.call(doing, async (client) => await client.publish(this.channel, 'changed'))
       return true
-    } catch (err) {
-      if (!this.closed) this.link.failed(err, doing)
+    } catch {
       return false
     }
   }

@@ -31,6 +31,8 @@ export interface RequestContext {
   claims: Readonly<Record<string, unknown>> | null
   /** The request's spans while tracing is on; null when it is off. */
   trace: RequestTrace | null
+  /** Milliseconds this request has waited for Redis so far (its RedisBudget: at most redis.timeout in all). */
+  redisWaited: number
 }
 
 export interface Identity {

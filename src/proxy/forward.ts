@@ -5,8 +5,10 @@
 // seam for breakers and retries), and reply-from's generic per-request work costs
 // throughput we measured (docs/performance.md).
 //
-// A route without `retry` makes exactly one attempt (the hot path, unchanged); one
-// with it goes through retry-loop.ts, which calls `attempt` once per try.
+// A route without `retry` makes one attempt, plus, for an idempotent request without a
+// body, one more on a new connection when the first met a keep-alive connection the
+// upstream had just closed (stale-connection.ts). A route with `retry` goes through
+// retry-loop.ts, which calls `attempt` once per try.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 import type { CompiledRoute } from '../routing/compiled-route.js'
@@ -19,14 +21,27 @@ import { isBodyLimit, upstreamError } from './upstream-errors.js'
 import { reportOutcome } from '../upstream/outcome.js'
 import { CLIENT_FAULT, isBreakerOpen, UpstreamStatus } from '../upstream/breaker.js'
 import { forwardWithRetries } from './retry-loop.js'
+import { freshConnection, mayBeStaleConnection } from './stale-connection.js'
+import { mayRetryMethod } from '../upstream/retry.js'
+import { waitForRoom } from './admission.js'
 
+/** `given`: the request body when a caller already took it (a mirror reads small ones whole). */
 export async function forward (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
-  upstream: Upstream, settings: ForwardSettings): Promise<void> {
-  if (route.retry !== undefined) return await forwardWithRetries(request, reply, route, upstream, settings, route.retry)
+  upstream: Upstream, settings: ForwardSettings, given?: Readable | Buffer | null): Promise<void> {
+  if (route.retry !== undefined) return await forwardWithRetries(request, reply, route, upstream, settings, route.retry, given)
   const target = pickTarget(request, reply, upstream)
-  const body = requestBody(request.raw, settings.bodyLimit)
-  // The single attempt maps its own failure: no extra await layer on the hot path.
-  return await attempt(request, reply, route, upstream, settings, target, body, undefined, true)
+  const body = given !== undefined ? given : requestBody(request.raw, settings.bodyLimit)
+  // A streamed body cannot be sent twice; a POST without Idempotency-Key must not be.
+  // That single attempt maps its own failure: no extra await layer.
+  if (body !== null || !mayRetryMethod(request.raw.method ?? 'GET', request.raw.headers)) {
+    return await attempt(request, reply, route, upstream, settings, target, body, undefined, true)
+  }
+  try {
+    await attempt(request, reply, route, upstream, settings, target, null, undefined)
+  } catch (err) {
+    if (!mayBeStaleConnection(err) || reply.raw.destroyed) throw clientError(request, err, null, upstream, route, settings)
+    await attempt(request, reply, route, upstream, settings, target, null, undefined, true, true)
+  }
 }
 
 /** What the client gets for the failure of the last attempt. */
@@ -42,10 +57,11 @@ export function clientError (request: FastifyRequest, err: unknown, body: unknow
  * (the relay then streams the rest). Rejects, having reported the outcome, when no
  * answer came, when `hold` kept a retryable answer back (HeldStatus), or with a 503
  * (Retry-After set) when the target's circuit breaker refused it: nothing was sent then.
+ * `fresh`: on a new connection of its own rather than one of the target's pool.
  */
 export async function attempt (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
   upstream: Upstream, settings: ForwardSettings, target: Target, body: Readable | Buffer | null,
-  hold: ((status: number) => boolean) | undefined, mapError = false): Promise<void> {
+  hold: ((status: number) => boolean) | undefined, mapError = false, fresh = false): Promise<void> {
   const req = request.raw
   const headers = headersFor(request, route, target, settings)
   // One client span per attempt (so retries are siblings); its context goes upstream.
@@ -53,9 +69,19 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
   const state = target.state
   const res = reply.raw
   let relay: ResponseRelay | null = null
+  const gate = state.gate
+  if (gate !== undefined && !gate.tryEnter()) {
+    try {
+      await waitForRoom(gate, reply, upstream)
+    } catch (err) {
+      if (mapError) drainUnsent(req, body)
+      throw err
+    }
+  }
   state.activeRequests++
   const onClose = (): void => {
     state.activeRequests--
+    gate?.leave()
     if (!res.writableFinished) relay?.clientGone()
   }
   res.once('close', onClose)
@@ -64,7 +90,8 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
     relay = new ResponseRelay(request, reply, route.responseHeaders, settings.draining,
       (err) => { if (err === undefined) resolve(res.statusCode); else reject(markClientFault(err, res.destroyed)) },
       hold, route.bodyPolicies)
-    state.pool.dispatch({
+    const dispatcher = fresh ? freshConnection(target.origin, upstream.config.pool.connectTimeout) : state.pool
+    dispatcher.dispatch({
       path: upstreamPath(request, route),
       method: req.method as 'GET',
       headers,
@@ -85,6 +112,7 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
       if (span !== null) span.failed(err)
       res.off('close', onClose)
       state.activeRequests--
+      gate?.leave()
       if (isBreakerOpen(err)) {
         if (mapError) drainUnsent(req, body)
         throw noTarget(reply, upstream) // refused before sending

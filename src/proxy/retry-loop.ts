@@ -1,4 +1,4 @@
-// Forwarding for a route with `retry` (SPEC §2). The rules, and why:
+// Forwarding for a route with `retry`. The rules, and why:
 // - Only idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE), plus POST and PATCH
 //   when the client sent an Idempotency-Key: replaying anything else could do twice
 //   what the client asked for once.
@@ -9,6 +9,11 @@
 // - A request body is replayed only if it was buffered: one with a Content-Length of
 //   at most 64 KiB (MAX_REPLAY_BODY) is read whole before the first attempt. A chunked
 //   or larger body streams straight through and is never retried.
+// - `502` in `on` covers every failure the gateway answers with 502 (refused, reset, a
+//   malformed answer), not only an upstream's own 502.
+// - A failure on a keep-alive connection the upstream had just closed (the keep-alive
+//   race, stale-connection.ts) is sent once more to the same target on a new
+//   connection, whatever `on` says; that replay is not one of the `attempts`.
 // - Each retry goes to a target not tried yet when the balancer offers one.
 // - A per-upstream budget (retry.ts) bounds retries to ~20% of requests, so a failing
 //   upstream never sees its load multiplied. The budget is taken when the retry is
@@ -26,12 +31,14 @@ import { pickTarget, type ForwardSettings } from './attempt.js'
 import { attempt, clientError } from './forward.js'
 import { HeldStatus } from './response-relay.js'
 import { requestBody } from './request-body.js'
+import { mayBeStaleConnection } from './stale-connection.js'
+import { isBadGateway } from './upstream-errors.js'
 
 export async function forwardWithRetries (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
-  upstream: Upstream, settings: ForwardSettings, policy: RetryPolicy): Promise<void> {
+  upstream: Upstream, settings: ForwardSettings, policy: RetryPolicy, given?: Readable | Buffer | null): Promise<void> {
   const req = request.raw
   let target = pickTarget(request, reply, upstream)
-  let body: Readable | Buffer | null = requestBody(req, settings.bodyLimit)
+  let body: Readable | Buffer | null = given !== undefined ? given : requestBody(req, settings.bodyLimit)
   let replayable = mayRetryMethod(req.method ?? 'GET', req.headers)
   if (replayable && body !== null) {
     if (body === req && Number(req.headers['content-length']) <= MAX_REPLAY_BODY) {
@@ -40,7 +47,7 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
       } catch (err) {
         throw clientError(request, err, null, upstream, route, settings)
       }
-    } else {
+    } else if (!Buffer.isBuffer(body)) {
       replayable = false
     }
   }
@@ -48,15 +55,24 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
   budget.request()
   const res = reply.raw
   let tried: Target[] | undefined
+  let staleReplayed = false
+  let fresh = false
   for (let retry = 1; ; retry++) {
     const mayRetry = replayable && retry <= policy.attempts
     const hold = mayRetry ? (status: number) => policy.retriesStatus(status) && budget.tryRetry() : undefined
     let failure: unknown
     try {
-      await attempt(request, reply, route, upstream, settings, target, body, hold)
+      await attempt(request, reply, route, upstream, settings, target, body, hold, false, fresh)
       return
     } catch (err) {
-      const again = err instanceof HeldStatus || (mayRetry && policy.retriesError(err) && budget.tryRetry())
+      fresh = false
+      if (replayable && !staleReplayed && !res.destroyed && mayBeStaleConnection(err)) {
+        staleReplayed = fresh = true
+        retry-- // the same try once more, on a new connection: not one of the attempts
+        continue
+      }
+      const retries = policy.retriesError(err) || (isBadGateway(err) && policy.retriesStatus(502))
+      const again = err instanceof HeldStatus || (mayRetry && retries && budget.tryRetry())
       if (!again || res.destroyed) throw clientError(request, err, body, upstream, route, settings)
       failure = err
     }

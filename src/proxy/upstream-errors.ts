@@ -1,4 +1,4 @@
-// Turns a failed upstream call into the status SPEC §3 gives: 504 when the upstream
+// Turns a failed upstream call into the status the client gets: 504 when the upstream
 // was slower than the route's timeout (or could not be reached in connectTimeout),
 // 413 when the client's streamed body passed the limit, 502 for everything else
 // (refused, reset, malformed response).
@@ -19,6 +19,13 @@ function rootCause (err: unknown): unknown {
 /** The client's streamed body passed the limit (413, never the target's fault). */
 export function isBodyLimit (err: unknown): boolean {
   return err instanceof BodyLimitExceeded || rootCause(err) instanceof BodyLimitExceeded
+}
+
+/** A failure the client gets a 502 for (refused, reset, a malformed answer). */
+export function isBadGateway (err: unknown): boolean {
+  if (typeof err !== 'object' || err === null || typeof (err as { statusCode?: unknown }).statusCode === 'number') return false
+  const code = (err as { code?: string }).code
+  return !(code !== undefined && TIMEOUT_CODES.has(code)) && !isBodyLimit(err)
 }
 
 export function upstreamError (err: unknown, upstream: string, timeoutMs: number, bodyLimit: number): Error {

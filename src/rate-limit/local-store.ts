@@ -4,12 +4,17 @@
 // while Redis is unreachable; kept across reloads through `edge.keep`.
 import { LRUCache } from 'lru-cache'
 import { counterFor, type Counter, type Verdict } from './algorithms.js'
+import type { RedisBudget } from '../redis/link.js'
 import type { RateRule } from './rule.js'
 
 export const MAX_KEYS = 100_000
 
 export interface RateStore {
-  check (key: string): Verdict | Promise<Verdict>
+  /**
+   * Counts one request under `key`. `budget` is the request's Redis budget: a store that
+   * calls Redis waits no longer than it allows (RedisLink.run); others ignore it.
+   */
+  check (key: string, budget?: RedisBudget): Verdict | Promise<Verdict>
 }
 
 export class LocalStore implements RateStore {

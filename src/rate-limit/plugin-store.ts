@@ -1,23 +1,34 @@
 // The seam to @fastify/rate-limit, which keeps the headers, the 429 and the hooks'
 // bookkeeping, while Turnpike keeps the counting. The plugin builds its store from a
 // class (`store: PluginStore`) and asks it for a child per limiter with that limiter's
-// options merged in; each limiter passes `turnpike: { store }`, the route's RateStore.
+// options merged in; each limiter passes `turnpike: { store, keyOf, pass }`: the
+// route's RateStore, what it counts by, and the RequestPass its keyGenerator issues
+// tickets from (request-pass.ts), so a check knows its request and the request's
+// Redis budget.
 import type { FastifyRateLimitStore } from '@fastify/rate-limit'
 import type { Verdict } from './algorithms.js'
+import type { KeyOf } from './keys.js'
 import type { RateStore } from './local-store.js'
+import type { RequestPass } from './request-pass.js'
 
 type Callback = (error: Error | null, result?: Verdict) => void
 
 /** What a limiter adds to @fastify/rate-limit's options (copied through to `child`). */
 export interface TurnpikeLimiterOptions {
-  readonly turnpike: { readonly store: RateStore }
+  readonly turnpike: { readonly store: RateStore, readonly keyOf: KeyOf, readonly pass: RequestPass }
 }
 
 class RouteStore implements FastifyRateLimitStore {
-  constructor (private readonly store: RateStore) {}
+  constructor (private readonly turnpike: TurnpikeLimiterOptions['turnpike']) {}
 
-  incr (key: string, callback: Callback): void {
-    const verdict = this.store.check(key)
+  /** `ticket` is what the limiter's keyGenerator returned (RequestPass.ticket). */
+  incr (ticket: string, callback: Callback): void {
+    const request = this.turnpike.pass.redeem(ticket)
+    if (request === undefined) {
+      callback(new Error('rate limit: the request of this check is unknown'))
+      return
+    }
+    const verdict = this.turnpike.store.check(this.turnpike.keyOf(request), request.turnpike)
     if ('then' in verdict) verdict.then((v) => { callback(null, v) }, callback)
     else callback(null, verdict)
   }
@@ -36,8 +47,8 @@ export class PluginStore implements FastifyRateLimitStore {
   }
 
   child (options: unknown): FastifyRateLimitStore {
-    const store = (options as Partial<TurnpikeLimiterOptions>).turnpike?.store
-    if (store === undefined) throw new Error('a Turnpike rate limiter needs options.turnpike.store')
-    return new RouteStore(store)
+    const turnpike = (options as Partial<TurnpikeLimiterOptions>).turnpike
+    if (turnpike === undefined) throw new Error('a Turnpike rate limiter needs options.turnpike')
+    return new RouteStore(turnpike)
   }
 }

@@ -1,8 +1,9 @@
 // One route's limit kept in Redis, shared by every replica: one Lua script per check
-// (lua.ts). Redis helps but is never needed: while the link is down or a command fails,
-// the failure is counted (RedisLink.failed) and the route's in-process store answers,
-// so a request gets 200 or 429, never a 5xx.
-import type { RedisClient, RedisLink } from '../redis/link.js'
+// (lua.ts). Redis helps but is never needed: while the link is down or its breaker
+// open, when a command fails or does not answer within the request's budget
+// (redis.timeout), the route's in-process store answers, so a request gets 200 or 429,
+// never a 5xx, and never waits long.
+import type { RedisBudget, RedisClient, RedisLink } from '../redis/link.js'
 import type { Verdict } from './algorithms.js'
 import type { LocalStore, RateStore } from './local-store.js'
 import { FIXED_WINDOW, SLIDING_WINDOW, TOKEN_BUCKET } from './lua.js'
@@ -40,11 +41,11 @@ export class RedisStore implements RateStore {
     this.prefix = link.key('rate', rule.algorithm, rule.route, '{')
   }
 
-  check (key: string): Verdict | Promise<Verdict> {
+  check (key: string, budget?: RedisBudget): Verdict | Promise<Verdict> {
     const { max, window, burst } = this.rule
     return this.link.run('rate limit', async () => {
       const [current, ttl] = await this.script(this.prefix + key + '}', this.now(), max, window, burst)
       return { current, ttl }
-    }, () => this.fallback.check(key))
+    }, () => this.fallback.check(key), budget)
   }
 }

@@ -19,7 +19,8 @@ export interface CompiledRoute {
   /** Position in the file: the last tie-breaker. */
   readonly index: number
   readonly config: Readonly<RouteConfig>
-  readonly upstream: string
+  /** The route's upstream; undefined on a `split` route. */
+  readonly upstream: string | undefined
   readonly methods: readonly string[]
   /** The path up to the first `:param` or `*` segment, without a trailing slash. */
   readonly literalPrefix: string

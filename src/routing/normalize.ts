@@ -1,4 +1,4 @@
-// Path normalization before routing, auth and forwarding (SPEC §3): dot-segments
+// Path normalization before routing, auth and forwarding: dot-segments
 // resolved, repeated slashes merged, percent-encoded unreserved characters decoded.
 // Anything that could make the upstream see a different path than the route table
 // did is refused: encoded `/` or `\`, NUL, `..` above the root, raw backslashes, a

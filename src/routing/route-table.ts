@@ -1,7 +1,7 @@
 // The route table of one config generation, on find-my-way (Fastify's own router).
 // Host matches use find-my-way's host constraint; each header named in any route's
 // `match.headers` becomes a constraint strategy of its own. find-my-way then gives
-// the SPEC's specificity order: a longer literal path wins, then the route with more
+// this specificity order: a longer literal path wins, then the route with more
 // constraints; when a constrained route's constraints fail it backtracks to a less
 // specific path. Ties (same path, methods and constraints) go to file order: the later
 // route is shadowed and reported, and exact routes are registered first so that they

@@ -3,12 +3,13 @@
 // already keeps (read here, once a poll, so the data plane counts nothing twice).
 import { redactUrl } from '../config/redact.js'
 import type { GatewayConfig } from '../config/schema.js'
-import { activeConnections, blockedIpsTotal, cacheRequestsTotal, rateLimitedTotal, websocketConnections } from '../metrics.js'
+import { activeConnections, blockedIpsTotal, cacheRequestsTotal, connectionsRefusedTotal, rateLimitedTotal, websocketConnections } from '../metrics.js'
 import { healthOf } from '../upstream/health/target-health.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { VERSION } from '../version.js'
+import type { RedisLinkStats } from '../redis/link.js'
 import type { StatsCollector } from './collector.js'
-import type { GatewayStats, RouteStats, TargetStats } from './types.js'
+import type { GatewayStats, RedisStats, RouteStats, TargetStats } from './types.js'
 
 /** What the stats need of the gateway (the Gateway itself, or a stand-in in tests). */
 export interface StatsSource {
@@ -20,6 +21,13 @@ export interface StatsSource {
     readonly built: { readonly upstreams: { all (): Upstream[] } }
   }
   readonly stats: StatsCollector
+  readonly edge: { readonly redis: { readonly stats: RedisLinkStats } | null }
+}
+
+function describeRedis (link: { readonly stats: RedisLinkStats } | null): RedisStats | null {
+  if (link === null) return null
+  const { since, ...rest } = link.stats
+  return { ...rest, since: new Date(since).toISOString() }
 }
 
 interface MetricValues { get (): Promise<{ values: Array<{ value: number, labels: Record<string, string | number | undefined> }> }> }
@@ -46,7 +54,8 @@ export function describeUpstreams (all: readonly Upstream[]): UpstreamsView {
         healthy: healthOf(t.state)?.healthy ?? true,
         ejected: healthOf(t.state)?.ejected ?? false,
         breaker: t.state.breaker?.state ?? 'closed',
-        activeRequests: t.state.activeRequests
+        activeRequests: t.state.activeRequests,
+        ...(t.discovered === true ? { discovered: true as const } : {})
       }))
     }
   }
@@ -62,8 +71,8 @@ export async function buildStats (view: StatsSource): Promise<GatewayStats> {
   })
   const upstreams = describeUpstreams(generation.built.upstreams.all())
   const cache = async (result: string): Promise<number> => await sum(cacheRequestsTotal, (l) => l.result === result)
-  const [active, ws, rateLimited, blocked, hit, miss, bypass] = await Promise.all([
-    sum(activeConnections), sum(websocketConnections), sum(rateLimitedTotal), sum(blockedIpsTotal),
+  const [active, ws, rateLimited, blocked, connectionsRefused, hit, miss, bypass] = await Promise.all([
+    sum(activeConnections), sum(websocketConnections), sum(rateLimitedTotal), sum(blockedIpsTotal), sum(connectionsRefusedTotal),
     cache('hit'), cache('miss'), cache('bypass')
   ])
   const startedAt = view.startedAt
@@ -87,6 +96,7 @@ export async function buildStats (view: StatsSource): Promise<GatewayStats> {
     routes,
     upstreams,
     reloads: stats.reloads.recent(),
-    policies: { rateLimited, blocked, cache: { hit, miss, bypass } }
+    redis: describeRedis(view.edge.redis),
+    policies: { rateLimited, blocked, connectionsRefused, cache: { hit, miss, bypass } }
   }
 }

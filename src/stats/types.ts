@@ -27,6 +27,8 @@ export interface TargetStats {
   readonly ejected: boolean
   readonly breaker: 'closed' | 'half-open' | 'open'
   readonly activeRequests: number
+  /** Present (true) on targets found by DNS discovery. */
+  readonly discovered?: true
 }
 
 export interface ReloadStats {
@@ -34,6 +36,24 @@ export interface ReloadStats {
   readonly result: 'success' | 'failure'
   readonly generation: number
   readonly error?: string
+}
+
+/** The Redis link: its breaker and connection. */
+export interface RedisStats {
+  /** The URL, any password redacted. */
+  readonly url: string
+  /** `closed`: Redis is used; `open`: the request path serves from in-process state, a probe runs once a second. */
+  readonly state: 'closed' | 'open'
+  /** When the breaker last changed state (ISO 8601). */
+  readonly since: string
+  /** ioredis's connection status (`ready`, `connecting`, `reconnecting`, …). */
+  readonly connection: string
+  /** redis.timeout in ms: the most a request waits for all of its Redis calls. */
+  readonly timeoutMs: number
+  readonly consecutiveFailures: number
+  /** Commands sent and not yet answered. */
+  readonly inFlight: number
+  readonly lastError: string
 }
 
 export interface GatewayStats {
@@ -56,9 +76,13 @@ export interface GatewayStats {
   readonly upstreams: Readonly<Record<string, { readonly balancer: string, readonly targets: readonly TargetStats[] }>>
   /** Newest first, at most 20. */
   readonly reloads: readonly ReloadStats[]
+  /** null when no Redis is configured (every store in-process). */
+  readonly redis: RedisStats | null
   readonly policies: {
     readonly rateLimited: number
     readonly blocked: number
+    /** Connections refused by security.connections (per address and total). */
+    readonly connectionsRefused: number
     readonly cache: { readonly hit: number, readonly miss: number, readonly bypass: number }
   }
   /** With `server.workers` > 1: each worker's slot (1…N), process id, whether it serves, and how often it was replaced. */

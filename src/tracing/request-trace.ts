@@ -65,14 +65,15 @@ export class RequestTrace {
     const n = ++this.attempts
     const { address, port } = addressOf(target)
     const method = this.method
-    const span = this.tracer.startSpan(`${method} ${route.upstream}`, {
+    const upstream = request.turnpike.upstream?.name ?? route.upstream ?? ''
+    const span = this.tracer.startSpan(`${method} ${upstream}`, {
       kind: SpanKind.CLIENT,
       attributes: {
         [ATTR_HTTP_REQUEST_METHOD]: method,
         [ATTR_SERVER_ADDRESS]: address,
         [ATTR_SERVER_PORT]: port,
         [ATTR_URL_PATH]: route.toUpstreamPath(request.turnpike.path),
-        'turnpike.upstream': route.upstream,
+        'turnpike.upstream': upstream,
         'turnpike.attempt': n,
         'turnpike.retry': n > 1,
         ...(n > 1 ? { [ATTR_HTTP_REQUEST_RESEND_COUNT]: n - 1 } : {})

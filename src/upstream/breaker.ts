@@ -15,6 +15,7 @@
 import CircuitBreaker from 'opossum'
 import type { UpstreamConfig } from '../config/schema.js'
 import { setBreakerState, countBreakerTrip } from '../metrics.js'
+import type { HealthLog } from './health/target-health.js'
 
 export type BreakerConfig = NonNullable<UpstreamConfig['circuitBreaker']>
 export type BreakerState = 'closed' | 'half-open' | 'open'
@@ -36,7 +37,7 @@ export class TargetBreaker {
   private halfOpenAt = 0
 
   constructor (readonly upstream: string, readonly origin: string, readonly config: BreakerConfig,
-    private readonly onOut: (out: boolean) => void) {
+    private readonly onOut: (out: boolean) => void, log?: HealthLog) {
     this.breaker = new CircuitBreaker<[Start], number>(async (start: Start) => {
       const status = await start()
       if (status >= 500) throw new UpstreamStatus(status)
@@ -51,10 +52,20 @@ export class TargetBreaker {
     this.breaker.on('open', () => {
       this.halfOpenAt = Date.now() + config.resetTimeout
       countBreakerTrip(upstream, origin)
+      const wasProbing = this.stateNow === 'half-open'
       this.set('open', true)
+      const { failures, fires } = this.breaker.stats
+      const reason = wasProbing
+        ? 'the half-open probe failed'
+        : `${failures} of ${fires} attempts failed (errorThresholdPercentage ${config.errorThresholdPercentage})`
+      log?.warn({ upstream, target: origin, reason: `${reason}; a probe in ${config.resetTimeout} ms` }, 'circuit breaker opened')
     })
     this.breaker.on('halfOpen', () => { this.halfOpenAt = 0; this.set('half-open', false) })
-    this.breaker.on('close', () => { this.halfOpenAt = 0; this.set('closed', false) })
+    this.breaker.on('close', () => {
+      this.halfOpenAt = 0
+      this.set('closed', false)
+      log?.info({ upstream, target: origin, reason: 'the half-open probe succeeded' }, 'circuit breaker closed')
+    })
     setBreakerState(upstream, origin, 'closed')
   }
 

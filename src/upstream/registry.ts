@@ -5,13 +5,15 @@
 // when they are retired; the last release closes the pool gracefully.
 import { Pool } from 'undici'
 import type { UpstreamConfig } from '../config/schema.js'
+import { DiscoveryRegistry } from './discovery/discovery-registry.js'
 import { HealthRegistry, type RemoteVerdicts } from './health/health-registry.js'
-import type { TargetHealth } from './health/target-health.js'
+import type { HealthLog, TargetHealth } from './health/target-health.js'
+import { TargetGate } from './limits.js'
 import type { TargetState } from './target.js'
 
 type PoolConfig = UpstreamConfig['pool']
 /** What of an upstream's config a target's long-lived state depends on. */
-export type TargetSettings = Pick<UpstreamConfig, 'pool' | 'healthCheck' | 'outlierDetection' | 'circuitBreaker'>
+export type TargetSettings = Pick<UpstreamConfig, 'pool' | 'healthCheck' | 'outlierDetection' | 'circuitBreaker' | 'limits'>
 
 interface Entry { state: TargetState, refs: number, health: TargetHealth }
 
@@ -19,19 +21,26 @@ export class TargetRegistry {
   private readonly entries = new Map<string, Entry>()
   readonly health: HealthRegistry
 
-  /** `remote`: active-check verdicts come from elsewhere (a cluster worker's primary). */
-  constructor (remote: RemoteVerdicts | null = null) {
-    this.health = new HealthRegistry(remote)
+  /**
+   * `remote`: active-check verdicts come from elsewhere (a cluster worker's primary).
+   * `log` hears of targets leaving rotation and coming back.
+   */
+  constructor (remote: RemoteVerdicts | null = null, log?: HealthLog) {
+    this.health = new HealthRegistry(remote, log)
   }
+
+  /** DNS discovery per upstream, shared by the generations that resolve the same name. */
+  readonly discovery = new DiscoveryRegistry()
 
   private static keyOf (upstream: string, origin: string, pool: PoolConfig): string {
     return `${upstream}\u0000${origin}\u0000${pool.connections}/${pool.keepAlive}/${pool.connectTimeout}`
   }
 
-  acquire (upstream: string, origin: string, settings: TargetSettings): TargetState {
+  /** `joining`: a target discovery found in a running upstream (see HealthRegistry.acquire). */
+  acquire (upstream: string, origin: string, settings: TargetSettings, joining = false): TargetState {
     const { pool } = settings
     const key = TargetRegistry.keyOf(upstream, origin, pool)
-    const health = this.health.acquire(upstream, origin, settings)
+    const health = this.health.acquire(upstream, origin, settings, joining)
     let entry = this.entries.get(key)
     if (entry === undefined) {
       const dispatcher = new Pool(origin, {
@@ -41,11 +50,16 @@ export class TargetRegistry {
         connect: { timeout: pool.connectTimeout },
         pipelining: 1
       })
-      entry = { state: { upstream, origin, pool: dispatcher, activeRequests: 0, available: true, breaker: undefined }, refs: 0, health }
+      entry = { state: { upstream, origin, pool: dispatcher, activeRequests: 0, available: true, breaker: undefined, gate: undefined }, refs: 0, health }
       health.attach(entry.state)
       this.entries.set(key, entry)
     }
     entry.refs++
+    // The newest generation's limits are the ones in force; a request keeps the gate it entered.
+    const { limits } = settings
+    if (limits === undefined) entry.state.gate = undefined
+    else if (entry.state.gate === undefined) entry.state.gate = new TargetGate(upstream, limits)
+    else entry.state.gate.configure(limits)
     return entry.state
   }
 
@@ -69,6 +83,7 @@ export class TargetRegistry {
   async closeAll (): Promise<void> {
     const pools = [...this.entries.values()].map((e) => e.state.pool)
     this.entries.clear()
+    this.discovery.closeAll()
     this.health.closeAll()
     await Promise.allSettled(pools.map(async (p) => await p.close()))
   }

@@ -1,4 +1,4 @@
-// Route retries (SPEC §2 `retry`): which failures are retried, how long to wait before
+// Route retries (`retry`): which failures are retried, how long to wait before
 // the next attempt, and the per-upstream budget that keeps retries from multiplying
 // the load on an upstream that is failing anyway. All of it is worked out once per
 // config generation; the clock and randomness are injected so tests need no sleeps.

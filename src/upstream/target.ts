@@ -3,6 +3,7 @@
 // and the per-generation view the balancers see (URL, weight, that state).
 import type { Dispatcher } from 'undici'
 import type { TargetBreaker } from './breaker.js'
+import type { TargetGate } from './limits.js'
 
 /** Survives reloads for as long as some generation still lists this target. */
 export interface TargetState {
@@ -20,6 +21,8 @@ export interface TargetState {
   available: boolean
   /** The target's circuit breaker while its upstream configures one (set by its health). */
   breaker: TargetBreaker | undefined
+  /** The upstream's `limits` on this target, while it configures them. */
+  gate: TargetGate | undefined
 }
 
 /** One generation's view of a target. */
@@ -31,4 +34,6 @@ export interface Target {
   readonly host: string
   readonly weight: number
   readonly state: TargetState
+  /** Found by DNS discovery rather than listed in the config. */
+  readonly discovered?: true
 }

@@ -1,26 +1,36 @@
 // The upstreams of one config generation: name → targets and the balancer over them.
 // Built from the frozen config with state taken from the registry; disposed (targets
-// released) when the generation is retired.
+// released) when the generation is retired. A discovered upstream's targets change
+// while the generation runs (discovered-upstream.ts); a listed one's never do.
+import type { Logger } from 'pino'
 import type { GatewayConfig, UpstreamConfig } from '../config/schema.js'
 import type { Balancer } from './balancer.js'
-import { balancerFor } from './balancers/index.js'
-import { failOpen } from './health/fail-open.js'
+import { balancerOver } from './balancers/for-upstream.js'
+import { DiscoveredUpstream } from './discovery/discovered-upstream.js'
 import type { TargetRegistry } from './registry.js'
 import type { Target } from './target.js'
 
 export interface Upstream {
   readonly name: string
   readonly config: Readonly<UpstreamConfig>
+  /** The targets in rotation now (a discovered upstream's change with its DNS answer). */
   readonly targets: readonly Target[]
   readonly balancer: Balancer
 }
 
 export class UpstreamSet {
   private readonly upstreams = new Map<string, Upstream>()
+  private readonly discovered: DiscoveredUpstream[] = []
 
-  constructor (config: Readonly<GatewayConfig>, private readonly registry: TargetRegistry) {
+  constructor (config: Readonly<GatewayConfig>, private readonly registry: TargetRegistry, logger: Logger) {
     for (const [name, upstreamConfig] of Object.entries(config.upstreams)) {
-      const targets = upstreamConfig.targets.map((t): Target => {
+      if (upstreamConfig.discovery !== undefined) {
+        const upstream = new DiscoveredUpstream(name, upstreamConfig, upstreamConfig.discovery, registry, logger)
+        this.discovered.push(upstream)
+        this.upstreams.set(name, upstream)
+        continue
+      }
+      const targets = (upstreamConfig.targets ?? []).map((t): Target => {
         const url = new URL(t.url)
         return Object.freeze({
           url: t.url,
@@ -30,10 +40,13 @@ export class UpstreamSet {
           state: registry.acquire(name, url.origin, upstreamConfig)
         })
       })
-      const chosen = balancerFor(upstreamConfig.balancer)(targets, { random: Math.random, now: () => performance.now() })
-      const balancer = upstreamConfig.onNoHealthyTarget === 'any' ? failOpen(chosen, targets) : chosen
-      this.upstreams.set(name, Object.freeze({ name, config: upstreamConfig, targets: Object.freeze(targets), balancer }))
+      this.upstreams.set(name, Object.freeze({ name, config: upstreamConfig, targets: Object.freeze(targets), balancer: balancerOver(upstreamConfig, targets) }))
     }
+  }
+
+  /** Resolves once every discovered upstream has had its first answer (or failed to). */
+  async ready (): Promise<void> {
+    await Promise.all(this.discovered.map(async (u) => { await u.ready() }))
   }
 
   get (name: string): Upstream | undefined {
@@ -47,6 +60,10 @@ export class UpstreamSet {
   /** Gives the targets back to the registry; call once, when no request uses this set. */
   dispose (): void {
     for (const upstream of this.upstreams.values()) {
+      if (upstream instanceof DiscoveredUpstream) {
+        upstream.dispose()
+        continue
+      }
       for (const target of upstream.targets) this.registry.release(upstream.name, target.origin, upstream.config)
     }
     this.upstreams.clear()

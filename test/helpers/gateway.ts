@@ -3,7 +3,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import pino from 'pino'
+import pino, { type Logger } from 'pino'
 import { loadConfigFile } from '../../src/config/load.js'
 import { Gateway } from '../../src/server.js'
 
@@ -21,12 +21,12 @@ admin: { host: 127.0.0.1, port: 0, token: test-token }
 logging: { level: error, accessLog: false }
 `
 
-export async function startGateway (yaml: string, options: { watch?: boolean } = {}): Promise<TestGateway> {
+export async function startGateway (yaml: string, options: { watch?: boolean, logger?: Logger } = {}): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'turnpike-test-'))
   const file = path.join(dir, 'gateway.yaml')
   await writeFile(file, yaml)
   const loaded = await loadConfigFile(file)
-  const gateway = new Gateway(file, loaded, pino({ level: 'silent' }))
+  const gateway = new Gateway(file, loaded, options.logger ?? pino({ level: 'silent' }))
   await gateway.start({ watch: options.watch ?? false })
   const { port } = gateway.dataAddress
   return {

@@ -1,5 +1,6 @@
-// A private redis-server for a test that must stop Redis under a running gateway
-// (the shared one at REDIS_URL is never stopped). Only this process is ever killed.
+// A private redis-server for a test that must stop, stall or kill Redis under a running
+// gateway (the shared one at REDIS_URL is never touched). Only this process is ever
+// signalled or killed, by its PID.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { freePort } from './free-port.js'
@@ -7,14 +8,22 @@ import { freePort } from './free-port.js'
 export interface PrivateRedis {
   readonly port: number
   readonly url: string
+  readonly pid: number
   /** SIGKILL, as a crash would; resolves once it has exited. */
   kill (): Promise<void>
+  /** SIGSTOP: connections stay open and nothing is answered (a long command, a fork, a partition). */
+  stall (): void
+  /** SIGCONT after stall(). */
+  resume (): void
 }
 
-/** Starts redis-server on `port` (a free one by default) and resolves once it accepts connections. */
-export async function startPrivateRedis (port?: number): Promise<PrivateRedis> {
+/**
+ * Starts redis-server on `port` (a free one by default), with `args` added to its
+ * command line, and resolves once it accepts connections.
+ */
+export async function startPrivateRedis (port?: number, args: readonly string[] = []): Promise<PrivateRedis> {
   const chosen = port ?? await freePort()
-  const proc = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+  const proc = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] })
   const exited = once(proc, 'exit')
   await new Promise<void>((resolve, reject) => {
@@ -29,13 +38,21 @@ export async function startPrivateRedis (port?: number): Promise<PrivateRedis> {
     proc.stdout.on('data', onData)
     void exited.then(() => { reject(new Error(`redis-server exited: ${out}`)) })
   })
+  const running = (): boolean => proc.exitCode === null && proc.signalCode === null
   return {
     port: chosen,
     url: `redis://127.0.0.1:${chosen}`,
+    pid: proc.pid as number,
     async kill () {
-      if (proc.exitCode !== null || proc.signalCode !== null) return
+      if (!running()) return
       proc.kill('SIGKILL')
       await exited
+    },
+    stall () {
+      if (running()) proc.kill('SIGSTOP')
+    },
+    resume () {
+      if (running()) proc.kill('SIGCONT')
     }
   }
 }

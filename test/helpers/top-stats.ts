@@ -32,7 +32,8 @@ export function sampleStats (): GatewayStats {
       { at: '2025-01-01T02:00:00.000Z', result: 'failure', generation: 3, error: 'gateway.yaml:4:3 routes.0.upstream: unknown upstream "x"' },
       { at: '2025-01-01T01:00:00.000Z', result: 'success', generation: 3 }
     ],
-    policies: { rateLimited: 12, blocked: 4, cache: { hit: 300, miss: 100, bypass: 7 } }
+    redis: { url: 'redis://redis.internal:6379', state: 'closed', since: '2025-01-01T00:00:00.000Z', connection: 'ready', timeoutMs: 50, consecutiveFailures: 0, inFlight: 0, lastError: '' },
+    policies: { rateLimited: 12, blocked: 4, connectionsRefused: 0, cache: { hit: 300, miss: 100, bypass: 7 } }
   }
 }
 

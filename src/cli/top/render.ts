@@ -150,8 +150,18 @@ function policies (stats: GatewayStats): Span[][] {
     item('blocked', formatCount(p.blocked)),
     item('cache hit', formatCount(p.cache.hit)),
     item('miss', formatCount(p.cache.miss)),
-    item('bypass', formatCount(p.cache.bypass))
+    item('bypass', formatCount(p.cache.bypass)),
+    item('connections refused', formatCount(p.connectionsRefused)),
+    ...redisItem(stats)
   ]
+}
+
+/** The Redis link: up, or down (breaker open) with why; nothing without Redis or from an older gateway. */
+function redisItem (stats: GatewayStats): Span[][] {
+  const redis = stats.redis as GatewayStats['redis'] | undefined
+  if (redis === null || redis === undefined) return []
+  if (redis.state === 'closed') return [item('redis', 'up', 'green')]
+  return [item('redis', 'DOWN', 'red'), [span(`in-process since ${redis.since.slice(11, 19)}Z: ${redis.lastError}`, 'dim')]]
 }
 
 /** Items side by side, two spaces apart, wrapped onto more lines when the width runs out. */

@@ -2,7 +2,8 @@
 // `interval` after the previous one finished (a single setTimeout re-armed with
 // refresh()), so a slow target never piles checks up. Consecutive results only move
 // the verdict: `unhealthyThreshold` failures in a row take the target out,
-// `healthyThreshold` passes in a row bring it back, anything in between keeps it.
+// `healthyThreshold` passes in a row bring it back, anything in between keeps it. A
+// provisional target (new from discovery) needs just one pass to enter.
 import { EventEmitter } from 'node:events'
 import { probeFor, type Probe } from './probe.js'
 import type { TargetHealth } from './target-health.js'
@@ -57,13 +58,20 @@ export class ActiveChecker extends EventEmitter<{ check: [boolean] }> {
     else this.timer.refresh()
   }
 
+  /** `3 checks of GET /health (expecting 200-399)`, for the log line of a verdict. */
+  private what (count: number): string {
+    const { type, path, expectStatus } = this.config
+    const checks = count === 1 ? 'check' : 'checks'
+    return type === 'tcp' ? `${count} TCP connect ${checks}` : `${count} ${checks} of GET ${path} (expecting ${expectStatus})`
+  }
+
   private record (ok: boolean): void {
     if (ok) {
       this.failures = 0
-      if (++this.passes >= this.config.healthyThreshold) this.health.setHealthy(true)
+      if (++this.passes >= this.config.healthyThreshold || this.health.provisional) this.health.setHealthy(true, `${this.what(this.passes)} passed in a row`)
     } else {
       this.passes = 0
-      if (++this.failures >= this.config.unhealthyThreshold) this.health.setHealthy(false)
+      if (++this.failures >= this.config.unhealthyThreshold) this.health.setHealthy(false, `${this.what(this.failures)} failed in a row`)
     }
   }
 }

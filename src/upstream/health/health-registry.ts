@@ -11,7 +11,7 @@
 import { TargetBreaker } from '../breaker.js'
 import { ActiveChecker } from './active-checker.js'
 import { OutlierDetector } from './outlier-detector.js'
-import { TargetHealth } from './target-health.js'
+import { TargetHealth, type HealthLog } from './target-health.js'
 import type { HealthPolicy } from './types.js'
 
 /**
@@ -21,6 +21,12 @@ import type { HealthPolicy } from './types.js'
 export interface RemoteVerdicts {
   /** The latest verdict for the target, undefined before its first one. */
   verdict (upstream: string, origin: string): boolean | undefined
+  /**
+   * Whether the primary checks this upstream's targets. It checks the listed ones; the
+   * targets of a discovered upstream are found by each worker's own lookups, so each
+   * worker checks those itself.
+   */
+  covers (upstream: string): boolean
 }
 
 interface Holder { readonly key: string, readonly policy: HealthPolicy, refs: number }
@@ -37,13 +43,17 @@ interface Entry {
 export class HealthRegistry {
   private readonly entries = new Map<string, Entry>()
 
-  constructor (private readonly remote: RemoteVerdicts | null = null) {}
+  constructor (private readonly remote: RemoteVerdicts | null = null, private readonly log?: HealthLog) {}
 
-  acquire (upstream: string, origin: string, policy: HealthPolicy): TargetHealth {
+  /**
+   * `joining`: the target is new to a running upstream (discovery found it), so with
+   * active checks on it waits out of rotation for its first passing check.
+   */
+  acquire (upstream: string, origin: string, policy: HealthPolicy, joining = false): TargetHealth {
     const key = `${upstream}\u0000${origin}`
     let entry = this.entries.get(key)
     if (entry === undefined) {
-      entry = { health: new TargetHealth(upstream, origin), holders: [] }
+      entry = { health: new TargetHealth(upstream, origin, this.log, joining && policy.healthCheck !== undefined), holders: [] }
       this.entries.set(key, entry)
     }
     const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection, policy.circuitBreaker])
@@ -97,10 +107,10 @@ function apply (entry: Entry, remote: RemoteVerdicts | null): void {
   if (entry.checker?.key !== checkKey) {
     entry.checker?.checker?.stop()
     entry.checker = undefined
-    if (healthCheck === undefined) health.setHealthy(true)
-    else if (remote !== null) {
+    if (healthCheck === undefined) health.setHealthy(true, 'healthCheck was removed from the config')
+    else if (remote !== null && remote.covers(health.upstream)) {
       entry.checker = { key: checkKey, checker: null }
-      health.setHealthy(remote.verdict(health.upstream, health.origin) ?? health.healthy)
+      health.setHealthy(remote.verdict(health.upstream, health.origin) ?? health.healthy, 'verdict of the primary\'s health check')
     } else entry.checker = { key: checkKey, checker: new ActiveChecker(health.origin, healthCheck, health).start() }
   }
 
@@ -109,7 +119,7 @@ function apply (entry: Entry, remote: RemoteVerdicts | null): void {
     entry.detector?.detector.stop()
     entry.detector = undefined
     health.onOutcome = undefined
-    health.setEjected(false)
+    health.setEjected(false, 'outlierDetection was changed in the config')
     if (outlierDetection !== undefined) {
       const detector = new OutlierDetector(outlierDetection, health)
       entry.detector = { key: detectKey, detector }
@@ -123,7 +133,7 @@ function apply (entry: Entry, remote: RemoteVerdicts | null): void {
     entry.breaker = undefined
     health.setBreaker(undefined)
     if (circuitBreaker !== undefined) {
-      const breaker = new TargetBreaker(health.upstream, health.origin, circuitBreaker, (out) => { health.setBreakerOpen(out) })
+      const breaker = new TargetBreaker(health.upstream, health.origin, circuitBreaker, (out) => { health.setBreakerOpen(out) }, health.log)
       entry.breaker = { key: breakerKey, breaker }
       health.setBreaker(breaker)
     }

@@ -42,17 +42,19 @@ export class OutlierDetector {
       total += this.totals[i]!
       failed += this.failures[i]!
     }
-    if (total >= this.config.minRequests && failed / total >= this.config.errorRate) this.eject()
+    if (total >= this.config.minRequests && failed / total >= this.config.errorRate) {
+      this.eject(`${failed} of ${total} attempts failed within ${this.config.window} ms (errorRate ${this.config.errorRate}); out for ${this.config.ejectFor} ms`)
+    }
   }
 
   stop (): void {
     clearTimeout(this.timer)
   }
 
-  private eject (): void {
+  private eject (reason: string): void {
     this.epochs.fill(-1)
-    this.health.setEjected(true)
-    if (this.timer === undefined) this.timer = setTimeout(() => { this.health.setEjected(false) }, this.config.ejectFor).unref()
+    this.health.setEjected(true, reason)
+    if (this.timer === undefined) this.timer = setTimeout(() => { this.health.setEjected(false, `ejectFor ${this.config.ejectFor} ms is over`) }, this.config.ejectFor).unref()
     else this.timer.refresh()
   }
 }

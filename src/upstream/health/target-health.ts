@@ -1,7 +1,8 @@
 // The health of one target (upstream name + origin), kept across config reloads by the
 // HealthRegistry. Named flags, each owned by one mechanism, combine into the single
 // `available` boolean the balancers read: active checks, outlier ejection and the
-// circuit breaker. State changes are emitted as 'change'.
+// circuit breaker. State changes are emitted as 'change', and the ones an operator
+// must hear of (out of rotation and back) are one log line each, with the reason.
 import { EventEmitter } from 'node:events'
 import { setTargetHealthy } from '../../metrics.js'
 import type { TargetBreaker } from '../breaker.js'
@@ -25,6 +26,14 @@ export function healthOf (state: TargetState): TargetHealth | undefined {
   return byState.get(state)
 }
 
+/** Where health transitions are logged (a pino Logger fits). */
+export interface HealthLog {
+  info (fields: object, message: string): void
+  warn (fields: object, message: string): void
+}
+
+const SILENT: HealthLog = { info: () => undefined, warn: () => undefined }
+
 export class TargetHealth extends EventEmitter<{ change: [HealthSnapshot] }> {
   private activeHealthy = true
   private ejectedNow = false
@@ -34,9 +43,17 @@ export class TargetHealth extends EventEmitter<{ change: [HealthSnapshot] }> {
   /** Passive outlier detection's hook, set while the upstream has it configured. */
   onOutcome: ((ok: boolean) => void) | undefined
 
-  constructor (readonly upstream: string, readonly origin: string) {
+  /**
+   * True for a target that joined a running upstream (found by discovery) while checks
+   * are on: it starts out of rotation and its first passing check brings it in.
+   */
+  provisional: boolean
+
+  constructor (readonly upstream: string, readonly origin: string, readonly log: HealthLog = SILENT, provisional = false) {
     super()
-    setTargetHealthy(upstream, origin, true)
+    this.provisional = provisional
+    this.activeHealthy = !provisional
+    setTargetHealthy(upstream, origin, !provisional)
   }
 
   get healthy (): boolean { return this.activeHealthy }
@@ -54,16 +71,24 @@ export class TargetHealth extends EventEmitter<{ change: [HealthSnapshot] }> {
     return { healthy: this.activeHealthy, ejected: this.ejectedNow, breakerOpen: this.breakerOut, available: this.inRotation }
   }
 
-  setHealthy (healthy: boolean): void {
+  setHealthy (healthy: boolean, reason = ''): void {
+    if (healthy) this.provisional = false
     if (this.activeHealthy === healthy) return
     this.activeHealthy = healthy
+    this.report(healthy ? 'info' : 'warn', healthy ? 'target healthy' : 'target unhealthy', reason)
     this.changed()
   }
 
-  setEjected (ejected: boolean): void {
+  setEjected (ejected: boolean, reason = ''): void {
     if (this.ejectedNow === ejected) return
     this.ejectedNow = ejected
+    this.report(ejected ? 'warn' : 'info', ejected ? 'target ejected' : 'target back from ejection', reason)
     this.changed()
+  }
+
+  /** One line for an operator: which upstream, which target, why. */
+  report (level: 'info' | 'warn', message: string, reason: string): void {
+    this.log[level]({ upstream: this.upstream, target: this.origin, reason }, message)
   }
 
   setBreakerOpen (open: boolean): void {

@@ -1,0 +1,121 @@
+// `mirror`: the copy goes out with its body (up to 64 KiB), its answer is dropped, and
+// a hanging or dead mirror never delays, changes or fails the real answer; copies past
+// maxInFlight are skipped and counted.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { request } from 'undici'
+import { startBackend, type SeenRequest } from './helpers/backend.js'
+import { BASE, startGateway, type TestGateway } from './helpers/gateway.js'
+import { freePort } from './helpers/free-port.js'
+
+// Counters are per process: each test has its own route name.
+async function mirrorCount (gw: TestGateway, result: string): Promise<number> {
+  const name = (gw as TestGateway & { route: string }).route
+  const text = await (await request(`${gw.adminUrl}/metrics`)).body.text()
+  const line = text.split('\n').find((l) => l.startsWith(`turnpike_mirror_requests_total{route="${name}",result="${result}"} `))
+  return Number(line?.split(' ').pop() ?? 0)
+}
+
+/** Polls the counter until it reaches `n` (bounded: the copy's answer comes on its own time). */
+async function untilCount (gw: TestGateway, result: string, n: number): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (await mirrorCount(gw, result) < n) {
+    if (Date.now() > deadline) throw new Error(`mirror ${result} did not reach ${n} (is ${await mirrorCount(gw, result)})`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+const realBackend = async (): Promise<Awaited<ReturnType<typeof startBackend>>> => await startBackend((req, res, seen) => {
+  req.on('data', (chunk: Buffer) => { seen.bodyBytes += chunk.length })
+  req.on('end', () => { res.writeHead(200, { 'x-backend': 'real' }).end(`real ${seen.bodyBytes}`) })
+})
+
+let routes = 0
+async function start (yaml: string): Promise<TestGateway & { route: string }> {
+  const name = `app${++routes}`
+  return Object.assign(await startGateway(yaml.replace('{ name: app,', `{ name: ${name},`)), { route: name })
+}
+
+function route (real: string, mirror: string, options = ''): string {
+  return `${BASE}upstreams:
+  real: { targets: [{ url: "${real}" }] }
+  shadow: { targets: [{ url: "${mirror}" }] }
+routes:
+  - { name: app, match: { path: / }, upstream: real, mirror: { upstream: shadow${options} } }
+`
+}
+
+test('the copy carries method, path, headers and a body up to 64 KiB; its answer is dropped; larger bodies are not mirrored', async (t) => {
+  const real = await realBackend()
+  const arrived: SeenRequest[] = []
+  const shadow = await startBackend((req, res, seen) => {
+    req.on('data', (chunk: Buffer) => { seen.bodyBytes += chunk.length })
+    req.on('end', () => { arrived.push(seen); res.writeHead(500, { 'x-backend': 'shadow' }).end('shadow says no') })
+  })
+  const gw = await start(route(real.url, shadow.url))
+  t.after(async () => { await gw.close(); await real.close(); await shadow.close() })
+
+  const body = Buffer.alloc(64 * 1024, 'm')
+  const response = await request(`${gw.url}/orders?x=1`, { method: 'POST', body, headers: { 'x-request-id': 'mirror-1', 'content-type': 'text/plain' } })
+  assert.equal(response.statusCode, 200)
+  assert.equal(response.headers['x-backend'], 'real')
+  assert.equal(await response.body.text(), `real ${body.length}`)
+  await untilCount(gw, 'sent', 1)
+  assert.equal(arrived.length, 1)
+  assert.equal(arrived[0]?.method, 'POST')
+  assert.equal(arrived[0]?.url, '/orders?x=1')
+  assert.equal(arrived[0]?.bodyBytes, body.length)
+  assert.equal(arrived[0]?.headers['x-request-id'], 'mirror-1')
+
+  const large = Buffer.alloc(64 * 1024 + 1, 'l')
+  const big = await request(`${gw.url}/orders`, { method: 'POST', body: large })
+  assert.equal(await big.body.text(), `real ${large.length}`)
+  assert.equal(await mirrorCount(gw, 'skipped'), 1)
+  assert.equal(arrived.length, 1, 'a body over 64 KiB is not mirrored')
+})
+
+test('a hanging mirror: real answers are not held back, copies past maxInFlight are skipped and counted', async (t) => {
+  const real = await realBackend()
+  const hung: Array<() => void> = []
+  const shadow = await startBackend((_req, res) => { hung.push(() => { res.end() }) })
+  const gw = await start(route(real.url, shadow.url, ', maxInFlight: 2'))
+  // Closed while the copies still hang: closing cuts them rather than wait out their timeout.
+  t.after(async () => { await gw.close(); for (const release of hung) release(); await real.close(); await shadow.close() })
+
+  for (let i = 0; i < 5; i++) {
+    const response = await request(`${gw.url}/x`)
+    assert.equal(response.statusCode, 200)
+    assert.equal(await response.body.text(), 'real 0')
+  }
+  // Every real answer is in while the two copies in flight still hang.
+  while (hung.length < 2) await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(hung.length, 2)
+  assert.equal(await mirrorCount(gw, 'skipped'), 3)
+  assert.equal(await mirrorCount(gw, 'sent'), 0)
+})
+
+test('a dead mirror: every real answer is 200, every copy is counted failed', async (t) => {
+  const real = await realBackend()
+  const port = await freePort() // nothing listens here
+  const gw = await start(route(real.url, `http://127.0.0.1:${port}`))
+  t.after(async () => { await gw.close(); await real.close() })
+  for (let i = 0; i < 5; i++) {
+    const response = await request(`${gw.url}/x`, { method: 'PUT', body: 'abc' })
+    assert.equal(response.statusCode, 200)
+    assert.equal(await response.body.text(), 'real 3')
+  }
+  await untilCount(gw, 'failed', 5)
+  assert.equal(real.seen.length, 5)
+})
+
+test('percent: about that share of requests is copied', async (t) => {
+  const real = await realBackend()
+  const shadow = await startBackend()
+  const gw = await start(route(real.url, shadow.url, ', percent: 25'))
+  t.after(async () => { await gw.close(); await real.close(); await shadow.close() })
+  for (let i = 0; i < 400; i++) await (await request(`${gw.url}/x`)).body.dump()
+  // Copies ~ Binomial(400, 0.25): mean 100, sd ≈ 8.7; 57…143 is ±5 sd.
+  await untilCount(gw, 'sent', 57)
+  const copies = shadow.seen.length
+  assert.ok(copies >= 57 && copies <= 143, `${copies} copies of 400`)
+})
