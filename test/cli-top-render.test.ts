@@ -97,7 +97,7 @@ test('a snapshot (--once) has no key hints', () => {
 })
 
 test('the Redis link: up, DOWN with since when and why while its breaker is open, nothing without Redis', () => {
-  assert.match(text(view(), 120).join('\n'), /bypass 7 {2}redis up/)
+  assert.match(text(view(), 120).join('\n'), /bypass 7 {2}connections refused 0 {2}redis up/)
   const down = { ...sampleStats(), redis: { ...sampleStats().redis as NonNullable<GatewayStats['redis']>, state: 'open' as const, since: '2025-01-01T02:01:00.000Z', lastError: 'no answer within 50 ms' } }
   assert.match(text(view(down), 120).join('\n'), /redis DOWN\s+in-process since 02:01:00Z: no answer within 50 ms/)
   assert.doesNotMatch(text(view({ ...sampleStats(), redis: null }), 120).join('\n'), /redis/)
