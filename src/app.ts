@@ -11,6 +11,7 @@ import { MethodNotAllowedError, NoRouteError } from './errors.js'
 import { NO_ROUTE_LABEL, observeRequest, openWebSocket } from './metrics.js'
 import type { ForwardSettings } from './proxy/attempt.js'
 import { clientIpOf } from './proxy/context.js'
+import { restoreContentType } from './proxy/content-type.js'
 import { EDGE, inspectRequest, type EdgeRequest } from './proxy/edge.js'
 import { forward } from './proxy/forward.js'
 import { compileTrust } from './proxy/trust.js'
@@ -65,7 +66,7 @@ function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyRe
   if (status >= 500 && !ours) request.log.error({ err, reqId: request.id }, 'request failed')
   const allow = (err as { allow?: readonly string[] }).allow
   if (allow !== undefined) reply.header('allow', allow.join(', '))
-  if (status === 413 || status === 431 || status === 400) reply.header('connection', 'close')
+  if (status === 400 || status === 413 || status === 414 || status === 431 || status === 505) reply.header('connection', 'close')
   reply.header('x-request-id', request.id)
   void reply.code(status).type('application/json; charset=utf-8').send({
     statusCode: status,
@@ -123,7 +124,10 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   })
   // Bodies stream to the upstream untouched: no parsing, no buffering.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', (_request, _payload, done) => { done(null) })
+  app.addContentTypeParser('*', (request, _payload, done) => {
+    restoreContentType(request.raw) // see src/proxy/content-type.ts
+    done(null)
+  })
   app.setErrorHandler(errorBody)
 
   const policyOptions: PolicyOptions = { config, edge, table, logger }

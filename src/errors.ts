@@ -10,6 +10,9 @@ export const RequestTimeoutError = createError('TURNPIKE_REQUEST_TIMEOUT', '%s',
 export const MethodNotAllowedError = createError('TURNPIKE_METHOD_NOT_ALLOWED', 'Method %s is not allowed on this path', 405)
 export const BodyTooLargeError = createError('TURNPIKE_BODY_TOO_LARGE', 'Request body is larger than %s bytes', 413)
 export const HeadersTooLargeError = createError('TURNPIKE_HEADERS_TOO_LARGE', '%s', 431)
+export const UriTooLongError = createError('TURNPIKE_URI_TOO_LONG', '%s', 414)
+export const VersionNotSupportedError = createError('TURNPIKE_HTTP_VERSION_NOT_SUPPORTED', '%s', 505)
+export const UpgradeRequiredError = createError('TURNPIKE_UPGRADE_REQUIRED', '%s', 426)
 export const BadGatewayError = createError('TURNPIKE_BAD_GATEWAY', 'Upstream %s failed: %s', 502)
 export const NoHealthyTargetError = createError('TURNPIKE_NO_HEALTHY_TARGET', 'No healthy target in upstream %s', 503)
 export const CircuitOpenError = createError('TURNPIKE_CIRCUIT_OPEN', 'Every circuit breaker of upstream %s is open', 503)
@@ -33,6 +36,9 @@ export const ERROR_CODES = {
   TURNPIKE_REQUEST_TIMEOUT: 408,
   TURNPIKE_BODY_TOO_LARGE: 413,
   TURNPIKE_HEADERS_TOO_LARGE: 431,
+  TURNPIKE_URI_TOO_LONG: 414,
+  TURNPIKE_HTTP_VERSION_NOT_SUPPORTED: 505,
+  TURNPIKE_UPGRADE_REQUIRED: 426,
   TURNPIKE_BAD_GATEWAY: 502,
   TURNPIKE_NO_HEALTHY_TARGET: 503,
   TURNPIKE_CIRCUIT_OPEN: 503,

@@ -62,18 +62,16 @@ export class Generation {
   }
 
   /**
-   * Hands an upgrade request to this generation. It goes through the same hooks as any
-   * request; a refusal is written on the socket, which then closes. A tunnel detaches
-   * the response and keeps the socket (and this generation) until either side closes.
+   * Hands an upgrade request to this generation, once no earlier response owns the
+   * socket (server.ts waits for that). It goes through the same hooks as any request;
+   * a refusal is written on the socket, which then closes. A tunnel detaches the
+   * response and keeps the socket (and this generation) until either side closes.
    */
   handleUpgrade (req: IncomingMessage, socket: Socket): void {
     const res = new ServerResponse(req)
     res.shouldKeepAlive = false
     res.assignSocket(socket)
     res.once('finish', () => socket.end())
-    // Node took its own error handler off this socket when it emitted 'upgrade'; without
-    // one, a client resetting mid-handshake would crash the process.
-    socket.on('error', () => { socket.destroy() })
     this.retain()
     socket.once('close', this.release)
     this.built.handle(req, res)

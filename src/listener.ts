@@ -2,11 +2,14 @@
 // edge limits (header size and count, Slowloris and keep-alive timeouts) and whose
 // parse errors are answered in the same JSON shape as every other error.
 import { readFileSync } from 'node:fs'
-import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { Duplex } from 'node:stream'
 import type { ServerConfig } from './config/schema.js'
-import type { ERROR_CODES } from './errors.js'
+import { afterEarlierResponses } from './edge/in-turn.js'
+import type { LastDefence } from './edge/last-defence.js'
+import { methodOf, refusal, requestBytes, type ParseError } from './edge/parse-error.js'
+import { answerOnSocket as answer } from './edge/raw-answer.js'
 import { deferContinue, refuseBody } from './proxy/request-body.js'
 import { DEFAULT_METHODS } from './routing/compiled-route.js'
 
@@ -34,19 +37,9 @@ export function applyTimeouts (target: Server, server: ServerConfig): void {
   target.keepAliveTimeout = o.keepAliveTimeout as number
 }
 
-type ErrorCode = keyof typeof ERROR_CODES
-
-const CLIENT_ERRORS: Record<string, [number, ErrorCode, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'TURNPIKE_HEADERS_TOO_LARGE', 'Request headers are larger than server.maxHeaderSize'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'TURNPIKE_REQUEST_TIMEOUT', 'Request headers were not received in time'],
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'TURNPIKE_BODY_TOO_LARGE', 'Chunk extensions are too large']
-}
-
-/** A complete JSON error response written straight on the socket, which then closes. */
-function answer (socket: Duplex, status: number, code: ErrorCode, message: string, extra = ''): void {
-  const body = JSON.stringify({ statusCode: status, error: STATUS_CODES[status], code, message })
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`)
+/** Told of every answer the listener writes itself, so that it is counted and logged like any other. */
+export interface RawAnswerLog {
+  answered (socket: Duplex, method: string, status: number, code: string): void
 }
 
 /** Connections whose parse error has been dealt with: Node reports every later chunk again. */
@@ -60,7 +53,7 @@ function closeAfter (res: ServerResponse, socket: Duplex): void {
   else res.once('finish', () => { socket.end() })
 }
 
-function onClientError (err: Error & { code?: string }, socket: Duplex): void {
+function onClientError (err: ParseError, socket: Duplex, log: RawAnswerLog): void {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
     return
@@ -92,21 +85,31 @@ function onClientError (err: Error & { code?: string }, socket: Duplex): void {
       return
     }
   }
-  const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'TURNPIKE_BAD_REQUEST', 'Malformed HTTP request']
+  const bytes = requestBytes(err)
+  const [status, code, message] = refusal(err, bytes)
   answer(socket, status, code, message)
+  log.answered(socket, methodOf(bytes), status, code)
 }
 
 /**
  * A CONNECT request (authority-form target) asks for a tunnel to any host: never ours
  * to give. Without a listener Node drops the connection without a word; answer it the
- * way nginx does, 405.
+ * way nginx does, 405. Node emits it as soon as its headers are parsed, even behind
+ * pipelined requests still being answered: the 405 waits for their answers, so it never
+ * replaces or splits one of them.
  */
-function onConnect (_req: IncomingMessage, socket: Duplex): void {
+function onConnect (socket: Duplex, defence: LastDefence, log: RawAnswerLog): void {
+  // Node took its own error handler off the socket when it emitted 'connect'.
   socket.on('error', () => { socket.destroy() })
-  answer(socket, 405, 'TURNPIKE_METHOD_NOT_ALLOWED', 'CONNECT is not supported', `Allow: ${DEFAULT_METHODS.join(', ')}\r\n`)
+  afterEarlierResponses(socket, () => {
+    defence.run('connect', socket, null, () => {
+      answer(socket, 405, 'TURNPIKE_METHOD_NOT_ALLOWED', 'CONNECT is not supported', `Allow: ${DEFAULT_METHODS.join(', ')}\r\n`)
+      log.answered(socket, 'CONNECT', 405, 'TURNPIKE_METHOD_NOT_ALLOWED')
+    })
+  })
 }
 
-export function createListener (server: ServerConfig): Server {
+export function createListener (server: ServerConfig, defence: LastDefence, log: RawAnswerLog): Server {
   const options = listenerOptions(server)
   const listener = server.tls === undefined
     ? createHttpServer(options)
@@ -115,16 +118,20 @@ export function createListener (server: ServerConfig): Server {
   // src/proxy/edge.ts see "too many" and answer 431.
   listener.maxHeadersCount = server.maxHeaderCount + 1
   listener.on('request', (req: IncomingMessage) => { lastRequest.set(req.socket, req) })
-  listener.on('clientError', onClientError)
-  listener.on('connect', onConnect)
+  listener.on('clientError', (err: Error, socket: Duplex) => {
+    defence.run('clientError', socket, null, () => { onClientError(err, socket, log) })
+  })
+  listener.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    defence.run('connect', socket, null, () => { onConnect(socket, defence, log) })
+  })
   // Why: without a 'checkContinue' listener Node answers `Expect: 100-continue` with an
   // immediate 100, before routing, auth or the body limit have looked at the request,
   // so the client uploads a body that is then refused. The 100 now goes out only when
   // the body is actually wanted upstream (src/proxy/request-body.ts), as nginx does;
   // a request refused earlier gets its final status and Node closes the connection.
-  listener.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+  listener.on('checkContinue', defence.guard('checkContinue', (req, res) => {
     deferContinue(req, res)
     listener.emit('request', req, res)
-  })
+  }))
   return listener
 }

@@ -303,3 +303,13 @@ const mirrorFor = childCache((route, result) => mirrorRequestsTotal.labels(route
 export function countMirror (route: string, result: 'sent' | 'failed' | 'skipped'): void {
   mirrorFor(route, result).inc()
 }
+
+export const internalErrorsTotal = once('turnpike_internal_errors_total', () => new Counter({
+  name: 'turnpike_internal_errors_total',
+  help: 'Exceptions caught by the last line of defence (answered 500 instead of ending the process), by socket event',
+  labelNames: ['event'] as const
+}))
+
+export function countInternalError (event: string): void {
+  internalErrorsTotal.labels(event).inc()
+}

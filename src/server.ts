@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
 import type { Server } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { buildAdmin, type AdminServer } from './admin/server.js'
 import { buildApp } from './app.js'
@@ -12,8 +13,11 @@ import { ConfigError, parseConfigText, readConfigText, type LoadedConfig } from 
 import type { GatewayConfig } from './config/schema.js'
 import { watchConfig, type ConfigWatcher } from './config/watch.js'
 import { Generation } from './generation.js'
-import { applyTimeouts, createListener } from './listener.js'
-import { activeConnections, configReloadsTotal } from './metrics.js'
+import { afterEarlierResponses } from './edge/in-turn.js'
+import { LastDefence } from './edge/last-defence.js'
+import { applyTimeouts, createListener, type RawAnswerLog } from './listener.js'
+import { activeConnections, configReloadsTotal, NO_ROUTE_LABEL, observeRequest } from './metrics.js'
+import { plainAddress } from './proxy/headers.js'
 import { UPGRADE_HEAD } from './proxy/websocket.js'
 import { TargetRegistry } from './upstream/registry.js'
 import type { RemoteVerdicts } from './upstream/health/health-registry.js'
@@ -67,7 +71,7 @@ export interface GatewayOptions {
 }
 
 /** Emits 'reload' with each ReloadResult of success or failure (for tests and dashboards). */
-export class Gateway extends EventEmitter {
+export class Gateway extends EventEmitter implements RawAnswerLog {
   readonly startedAt = new Date()
   readonly registry: TargetRegistry
   /** Redis and the policies' state that outlives a generation (rate-limit counters, IP rules, cache). */
@@ -86,6 +90,8 @@ export class Gateway extends EventEmitter {
   private admin: AdminServer | null = null
   private watcher: ConfigWatcher | null = null
   private readonly sockets = new Set<Socket>()
+  /** Turns an exception in a request's handling into a 500 for that request, not an exit. */
+  private readonly defence: LastDefence
   private reloading: Promise<ReloadResult> = Promise.resolve({ result: 'unchanged', at: '', generation: 0 })
   private stopping: Promise<void> | null = null
   draining = false
@@ -102,6 +108,7 @@ export class Gateway extends EventEmitter {
     this.edge = new EdgeState(logger, options.shared ?? null)
     this.connections = new ConnectionGate(() => this.current.config, this.edge.ipRules, logger)
     this.tracing = new ProcessTracing(logger)
+    this.defence = new LastDefence(logger)
     this.on('reload', (result: ReloadResult) => { this.stats.reloads.add(result) })
   }
 
@@ -133,16 +140,23 @@ export class Gateway extends EventEmitter {
     this.tracing.commit(Promise.resolve())
     this.edge.sweep()
     this.lastDigest = digest(this.initial.text)
-    this.listener = createListener(config.server)
+    const defence = this.defence
+    this.listener = createListener(config.server, defence, this)
     this.connections.guard(this.listener)
     this.listener.on('connection', (socket: Socket) => this.track(socket))
-    this.listener.on('request', (req, res) => {
+    this.listener.on('request', defence.guard('request', (req, res) => {
       if (this.draining) res.shouldKeepAlive = false // finish this one, then close
       this.current.handle(req, res)
-    })
+    }))
     this.listener.on('upgrade', (req, socket: Socket, head: Buffer) => {
-      (req as { [UPGRADE_HEAD]?: Buffer })[UPGRADE_HEAD] = head
-      this.current.handleUpgrade(req, socket)
+      // Node took its own error handler off this socket when it emitted 'upgrade';
+      // without one, a client resetting mid-handshake would crash the process.
+      socket.on('error', () => { socket.destroy() })
+      ;(req as { [UPGRADE_HEAD]?: Buffer })[UPGRADE_HEAD] = head
+      // An upgrade pipelined behind other requests waits for their answers (in-turn.ts).
+      afterEarlierResponses(socket, () => {
+        defence.run('upgrade', socket, null, () => { this.current.handleUpgrade(req, socket) })
+      })
     })
     if (this.options.admin !== false) this.admin = await buildAdmin(this, config.admin)
     try {
@@ -176,6 +190,18 @@ export class Gateway extends EventEmitter {
     await this.tracing.shutdown()
     await this.registry.closeAll()
     await this.edge.close()
+  }
+
+  /**
+   * An answer the listener wrote on the socket itself (a parse error, a CONNECT):
+   * counted and logged like every other answer, under the no-route label.
+   */
+  answered (socket: Duplex, method: string, status: number, code: string): void {
+    observeRequest(NO_ROUTE_LABEL, method, status, 0)
+    this.stats.record(NO_ROUTE_LABEL, status, 0)
+    if (!this.current.config.logging.accessLog) return
+    const clientIp = plainAddress((socket as Socket).remoteAddress)
+    this.logger.info({ method, route: NO_ROUTE_LABEL, status, code, durationMs: 0, bytes: 0, clientIp }, 'access')
   }
 
   private track (socket: Socket): void {

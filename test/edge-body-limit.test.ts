@@ -16,7 +16,6 @@ let backend: Backend
 let gw: TestGateway
 /** For each request the backend saw: resolves true once its body ended, false if it was cut off. */
 const outcome = new Map<SeenRequest, Promise<boolean>>()
-let onArrival: (() => void) | null = null
 
 before(async () => {
   backend = await startBackend((req, res, seen) => {
@@ -29,7 +28,6 @@ before(async () => {
       req.on('error', () => undefined)
       req.on('close', () => { resolve(false) })
     }))
-    onArrival?.()
   })
   gw = await startGateway(edgeYaml('bodyLimit: 1kb', `
 upstreams:
@@ -97,32 +95,27 @@ test('a chunked body over bodyLimit is 413 and no upstream gets it whole', async
   await noneComplete(before)
 })
 
-test('a chunked body that passes bodyLimit while it streams is cut upstream and answered 413', async () => {
+test('a chunked body that passes bodyLimit in its second part is 413 and never reaches the upstream', async () => {
+  // Chunked bodies up to 64 KiB are held until complete (request-body.ts), so the
+  // upstream never sees one refused for its size; test/edge-chunked-hold.test.ts
+  // covers bodies past what is held.
   const before = backend.seen.length
-  const arrived = new Promise<void>((resolve) => { onArrival = resolve })
   const c = await Conversation.open(gw.port)
   await c.write(`POST /upload HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked\r\n\r\n${chunked([600])}`)
-  await arrived // the upload is streaming upstream now
-  onArrival = null
   await c.write(chunked([600]))
   const res = await c.closed
   assert.equal(res.status, 413, res.raw)
-  assert.equal(backend.seen.length, before + 1)
-  await noneComplete(before)
+  assert.equal(backend.seen.length, before)
 })
 
-test('a malformed chunk after the upload began streaming is 400 and the upstream request is cut, not left hanging', async () => {
+test('a malformed chunk after a valid one is 400 and never reaches the upstream', async () => {
   const before = backend.seen.length
-  const arrived = new Promise<void>((resolve) => { onArrival = resolve })
   const c = await Conversation.open(gw.port)
   await c.write(`POST /upload HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked\r\n\r\n${chunked([100])}`)
-  await arrived
-  onArrival = null
   await c.write('zz\r\nhello\r\n0\r\n\r\n')
   const res = await c.closed
   assert.equal(res.status, 400, res.raw)
-  assert.equal(backend.seen.length, before + 1)
-  await noneComplete(before)
+  assert.equal(backend.seen.length, before)
 })
 
 test('a request pipelined behind an oversized Content-Length never reaches the upstream', {

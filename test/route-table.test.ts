@@ -14,6 +14,7 @@ function route (name: string, match: Partial<RouteConfig['match']> & { path: str
     auth: 'none',
     compress: false,
     websocket: false,
+    allowOverrideHeaders: [],
     ...extra
   }
 }

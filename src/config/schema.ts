@@ -251,6 +251,11 @@ export const RouteSchema = Obj({
   compress: Type.Boolean({ default: false, description: 'br/gzip by Accept-Encoding above 1 KiB' }),
   cors: Type.Optional(Type.Union([CorsSchema, Type.Literal(false)], { description: 'this route\'s CORS policy instead of security.cors; false: none' })),
   websocket: Type.Boolean({ default: false }),
+  allowOverrideHeaders: Type.Array(Literals(['X-Original-URL', 'X-Rewrite-URL', 'X-HTTP-Method-Override', 'X-Method-Override']), {
+    default: [],
+    uniqueItems: true,
+    description: 'URL and method override headers this route forwards; all others are removed, since a backend that honours them would serve a path or method the gateway never authorized'
+  }),
   headers: Type.Optional(Obj({ request: Type.Optional(HeaderEdits), response: Type.Optional(HeaderEdits) }))
 })
 

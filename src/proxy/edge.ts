@@ -4,7 +4,8 @@
 // raw request and the first onRequest hook turns a refusal into the error response
 // (logged and counted like any other).
 import type { IncomingMessage } from 'node:http'
-import { BadPathError, BadRequestError, BodyTooLargeError, HeadersTooLargeError } from '../errors.js'
+import { BadPathError, BadRequestError, BodyTooLargeError, HeadersTooLargeError, VersionNotSupportedError } from '../errors.js'
+import { shelveUnparsableContentType } from './content-type.js'
 import { hostOf } from '../routing/route-table.js'
 import { normalizeTarget, PathError } from '../routing/normalize.js'
 
@@ -71,7 +72,23 @@ function absoluteForm (url: string): { authority: string, target: string } | nul
   return { authority: url.slice(start, end), target: rest.startsWith('/') ? rest : '/' + rest }
 }
 
+/**
+ * Only HTTP/1.x is spoken here. llhttp takes a request line without a version
+ * (`GET /x`) as HTTP/0.9, which has neither headers nor Host; forwarded, it became an
+ * HTTP/1.1 request without a Host. It is refused (400) instead (nginx 1.22 still
+ * answers it the HTTP/0.9 way, with a bare body). `HTTP/2.0` on an HTTP/1 connection
+ * is 505, as nginx answers.
+ */
+function badVersion (req: IncomingMessage): Error | null {
+  const major = req.httpVersionMajor
+  if (major === 1) return null
+  if (major === 0) return new BadRequestError('A request line without an HTTP version (HTTP/0.9) is not supported')
+  return new VersionNotSupportedError(`HTTP/${req.httpVersion} is not supported on this connection; use HTTP/1.1`)
+}
+
 function examine (req: IncomingMessage, maxHeaderCount: number, bodyLimit: number): EdgeVerdict {
+  const version = badVersion(req)
+  if (version !== null) return refuse(version)
   // Node keeps at most maxHeadersCount headers (set to our limit + 1) and drops the
   // rest silently; seeing more than the limit means "too many", never truncation.
   if (req.rawHeaders.length / 2 > maxHeaderCount) {
@@ -101,6 +118,7 @@ function examine (req: IncomingMessage, maxHeaderCount: number, bodyLimit: numbe
   if (hostHeader !== req.headers.host && hostHeader !== undefined) req.headers.host = hostHeader
   try {
     const { path, query } = normalizeTarget(target)
+    shelveUnparsableContentType(req)
     return { path, query, host: hostOf(hostHeader), error: null }
   } catch (err) {
     if (err instanceof PathError) return refuse(new BadPathError(err.message))

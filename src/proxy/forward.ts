@@ -17,7 +17,7 @@ import type { Upstream } from '../upstream/upstream-set.js'
 import { headersFor, noTarget, pickTarget, upstreamPath, type ForwardSettings } from './attempt.js'
 import { HeldStatus, ResponseRelay } from './response-relay.js'
 import { requestBody } from './request-body.js'
-import { isBodyLimit, upstreamError } from './upstream-errors.js'
+import { isBodyLimit, isBodyMalformed, upstreamError } from './upstream-errors.js'
 import { reportOutcome } from '../upstream/outcome.js'
 import { CLIENT_FAULT, isBreakerOpen, UpstreamStatus } from '../upstream/breaker.js'
 import { forwardWithRetries } from './retry-loop.js'
@@ -140,8 +140,8 @@ function isClientFault (err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[CLIENT_FAULT] === true
 }
 
-/** Tags a failure the client caused (its body over the limit, or it left) for the breaker's errorFilter. */
+/** Tags a failure the client caused (its body over the limit or malformed, or it left) for the breaker's errorFilter. */
 function markClientFault (err: Error, clientGone: boolean): Error {
-  if (clientGone || isBodyLimit(err)) (err as unknown as Record<symbol, unknown>)[CLIENT_FAULT] = true
+  if (clientGone || isBodyLimit(err) || isBodyMalformed(err)) (err as unknown as Record<symbol, unknown>)[CLIENT_FAULT] = true
   return err
 }

@@ -77,7 +77,8 @@ export function upstreamRequestHeaders (req: IncomingMessage, facts: ForwardingF
   // only trustProxy decides whether any of it is believed (facts.clientIp).
   out['x-forwarded-for'] = xff === undefined || xff === '' ? facts.peer : `${xff}, ${facts.peer}`
   out['x-forwarded-proto'] = facts.proto
-  out['x-forwarded-host'] = facts.forwardedHost
+  // An HTTP/1.0 request may come without Host: then there is no host to tell.
+  if (facts.forwardedHost !== '') out['x-forwarded-host'] = facts.forwardedHost
   out['x-real-ip'] = facts.clientIp
   if (facts.peerTrusted && incoming.forwarded !== undefined) out.forwarded = incoming.forwarded
   out['x-request-id'] = facts.requestId

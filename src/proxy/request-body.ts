@@ -1,14 +1,26 @@
-// The request body as undici should send it upstream: streamed, never buffered, and
-// held to server.bodyLimit. A declared Content-Length over the limit is refused before
-// any upstream is contacted; a chunked body is counted as it streams and cut (413)
-// the moment it passes the limit. `Expect: 100-continue` is answered here, once the
-// body is really wanted, so a refused upload is never sent.
+// The request body as undici should send it upstream: streamed, and held to
+// server.bodyLimit. A declared Content-Length over the limit is refused before any
+// upstream is contacted; a chunked body is counted as it streams and cut (413) the
+// moment it passes the limit. The first HOLD_BYTES of a chunked body are read before
+// anything goes upstream (undici writes the request head with the first body bytes),
+// so a small chunked body whose framing breaks is refused (400) without any upstream
+// having seen the request. `Expect: 100-continue` is answered here, once the body is
+// really wanted, so a refused upload is never sent.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { BadRequestError, BodyTooLargeError } from '../errors.js'
 import { bodyAfterUpgrade } from './websocket.js'
 
 export class BodyLimitExceeded extends Error {}
+/** llhttp failed inside a chunked body that had not gone upstream yet: the client gets 400. */
+export class BodyMalformed extends Error {}
+
+/**
+ * Chunked bodies up to this size reach the upstream only once they are complete and
+ * well-framed; of a larger one the upstream may have seen this much before the
+ * framing broke (the request is then cut, the client told 400).
+ */
+export const HOLD_BYTES = 64 * 1024
 
 /** Sends the interim `100 Continue` of a request that asked for one (see deferContinue). */
 const SEND_CONTINUE = Symbol('turnpike.sendContinue')
@@ -16,11 +28,14 @@ const SEND_CONTINUE = Symbol('turnpike.sendContinue')
 const HANDED_ON = Symbol('turnpike.bodyHandedOn')
 /** llhttp failed inside this request's body (a malformed chunk, say). */
 const MALFORMED = Symbol('turnpike.bodyMalformed')
+/** Wakes a chunked body being held when its framing breaks. */
+const ON_MALFORMED = Symbol('turnpike.onBodyMalformed')
 
 interface BodyRequest extends IncomingMessage {
   [SEND_CONTINUE]?: () => void
   [HANDED_ON]?: boolean
   [MALFORMED]?: boolean
+  [ON_MALFORMED]?: () => void
 }
 
 /**
@@ -34,6 +49,7 @@ export function refuseBody (req: IncomingMessage): boolean {
   const r = req as BodyRequest
   if (r[HANDED_ON] === true) return false
   r[MALFORMED] = true
+  r[ON_MALFORMED]?.()
   return true
 }
 
@@ -55,12 +71,45 @@ export function sendContinue (req: IncomingMessage): void {
   send()
 }
 
-async function * limited (req: IncomingMessage, limit: number): AsyncGenerator<Buffer> {
+/**
+ * A chunked body for undici: the first HOLD_BYTES (or all of a smaller body) are
+ * collected before the first yield, then the rest streams. While held, a framing error
+ * (refuseBody) ends it with BodyMalformed and nothing has gone upstream.
+ */
+async function * chunked (req: BodyRequest, limit: number): AsyncGenerator<Buffer> {
+  const chunks = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const malformed = new Promise<never>((_resolve, reject) => {
+    const fail = (): void => { reject(new BodyMalformed('malformed chunked request body')) }
+    if (req[MALFORMED] === true) fail()
+    else req[ON_MALFORMED] = fail
+  })
+  malformed.catch(() => undefined) // observed below; never an unhandled rejection
+  const held: Buffer[] = []
   let seen = 0
-  for await (const chunk of req) {
-    seen += (chunk as Buffer).length
+  let done = false
+  try {
+    while (seen < HOLD_BYTES) {
+      const next = await Promise.race([chunks.next(), malformed])
+      if (next.done === true) {
+        done = true
+        break
+      }
+      seen += next.value.length
+      if (seen > limit) throw new BodyLimitExceeded(`request body over ${limit} bytes`)
+      held.push(next.value)
+    }
+  } finally {
+    req[ON_MALFORMED] = undefined
+  }
+  req[HANDED_ON] = true
+  if (seen > 0) yield held.length === 1 ? held[0] as Buffer : Buffer.concat(held, seen)
+  if (done) return
+  for (;;) {
+    const next = await chunks.next()
+    if (next.done === true) return
+    seen += next.value.length
     if (seen > limit) throw new BodyLimitExceeded(`request body over ${limit} bytes`)
-    yield chunk as Buffer
+    yield next.value
   }
 }
 
@@ -79,8 +128,7 @@ export function requestBody (req: IncomingMessage, limit: number): Readable | nu
   }
   if (req.headers['transfer-encoding'] === undefined) return null
   bodyAfterUpgrade(req, null) // an upgrade request with a chunked body: 400
-  r[HANDED_ON] = true
   sendContinue(req)
   // undici streams any async iterable; its typings only name Readable.
-  return limited(req, limit) as unknown as Readable
+  return chunked(r, limit) as unknown as Readable
 }

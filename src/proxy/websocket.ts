@@ -8,7 +8,7 @@ import type { Socket } from 'node:net'
 import { Readable, type Duplex } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Dispatcher } from 'undici'
-import { BadRequestError } from '../errors.js'
+import { BadRequestError, UpgradeRequiredError } from '../errors.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { headersFor, pickTarget, upstreamPath, type ForwardSettings } from './attempt.js'
@@ -195,8 +195,27 @@ function join (client: Socket, upstream: Duplex): void {
   client.pipe(upstream)
 }
 
+/** base64 of 16 bytes (RFC 6455 §4.1): 22 characters and `==`. */
+const WEBSOCKET_KEY = /^[A-Za-z0-9+/]{21}[AQgw]==$/
+
+/**
+ * The handshake is checked here, as nginx and HAProxy do, so that a malformed one
+ * never costs an upstream connection: a missing or malformed Sec-WebSocket-Key is 400,
+ * a version other than 13 is 426 with the version we speak (RFC 6455 §4.2.2).
+ */
+function checkHandshake (request: FastifyRequest, reply: FastifyReply): void {
+  const version = request.headers['sec-websocket-version']
+  if (version?.trim() !== '13') {
+    reply.header('sec-websocket-version', '13')
+    throw new UpgradeRequiredError('Only WebSocket version 13 is supported')
+  }
+  const key = request.headers['sec-websocket-key']
+  if (key === undefined || !WEBSOCKET_KEY.test(key.trim())) throw new BadRequestError('Missing or malformed Sec-WebSocket-Key')
+}
+
 export async function tunnel (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
   upstream: Upstream, settings: ForwardSettings): Promise<FastifyReply | undefined> {
+  checkHandshake(request, reply)
   const req = request.raw
   const client = req.socket
   const target = pickTarget(request, reply, upstream)

@@ -40,10 +40,19 @@ export interface CompiledRoute {
   toUpstreamPath (path: string): string
 }
 
-function compileEdit (edit: { set?: Record<string, string>, remove?: string[] } | undefined): HeaderEdit {
+/**
+ * Headers with which a client asks the backend for another path or method than the
+ * request line's (IIS URL Rewrite, some Symfony and Spring set-ups honour them). The
+ * gateway routed and authorized the request line, so they are removed before
+ * forwarding unless the route's `allowOverrideHeaders` names them.
+ */
+export const OVERRIDE_HEADERS = ['x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-method-override'] as const
+
+function compileEdit (edit: { set?: Record<string, string>, remove?: string[] } | undefined, alsoRemove: readonly string[] = []): HeaderEdit {
+  const remove = new Set([...alsoRemove, ...(edit?.remove ?? []).map((h) => h.toLowerCase())])
   return Object.freeze({
     set: Object.freeze(Object.entries(edit?.set ?? {}).map(([k, v]) => Object.freeze([k.toLowerCase(), v] as const))),
-    remove: Object.freeze((edit?.remove ?? []).map((h) => h.toLowerCase()))
+    remove: Object.freeze([...remove])
   })
 }
 
@@ -81,6 +90,9 @@ export function compileRoute (config: Readonly<RouteConfig>, index: number): Com
   } else {
     toUpstreamPath = (p) => p
   }
+  // Worked out here, so the hot path only deletes a few names as part of the route's own edits.
+  const allowed = new Set(config.allowOverrideHeaders.map((h) => h.toLowerCase()))
+  const overrides = OVERRIDE_HEADERS.filter((h) => !allowed.has(h))
   return Object.freeze({
     name: config.name,
     index,
@@ -89,7 +101,7 @@ export function compileRoute (config: Readonly<RouteConfig>, index: number): Com
     methods: Object.freeze([...methods]),
     literalPrefix,
     isLiteral,
-    requestHeaders: compileEdit(config.headers?.request),
+    requestHeaders: compileEdit(config.headers?.request, overrides),
     responseHeaders: compileEdit(config.headers?.response),
     retry: config.retry === undefined || config.retry.attempts === 0 ? undefined : new RetryPolicy(config.retry),
     bodyPolicies: config.compress || config.cache !== undefined,

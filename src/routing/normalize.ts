@@ -83,5 +83,16 @@ export function normalizeTarget (target: string): NormalizedTarget {
   // so through a catch-all route `/admin;x` would reach the upstream's /admin without
   // the /admin route's auth. Spring Security's StrictHttpFirewall refuses `;` as well.
   if (rawPath.includes(';')) throw new PathError('path parameters (";") are not accepted')
-  return { path: resolveSegments(decodeUnreserved(rawPath)), query }
+  const path = resolveSegments(decodeUnreserved(rawPath))
+  // Why: the router decodes the path, and a percent-encoding that is not UTF-8 (`%ff`,
+  // the overlong `%c0%ae`) would otherwise get the router's own 400 with the connection
+  // kept open, instead of ours.
+  if (path.includes('%')) {
+    try {
+      decodeURIComponent(path)
+    } catch {
+      throw new PathError('percent-encoding that is not valid UTF-8')
+    }
+  }
+  return { path, query }
 }
