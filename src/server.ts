@@ -27,6 +27,7 @@ import { StatsCollector } from './stats/collector.js'
 import { buildStats, describeUpstreams, type UpstreamsView } from './stats/snapshot.js'
 import type { GatewayStats } from './stats/types.js'
 import { ConnectionGate } from './edge/connection-gate.js'
+import type { ConnectionLedger } from './edge/connection-ledger.js'
 import { listenError } from './start-error.js'
 
 export interface ReloadResult {
@@ -66,6 +67,8 @@ export interface GatewayOptions {
   readonly remoteHealth?: RemoteVerdicts
   /** Set in a cluster worker: rate limits, DDoS blocks and IP rules shared through the primary. */
   readonly shared?: SharedEdge
+  /** Set in a cluster worker: the connection count is the primary's, so each limit is one for the gateway. */
+  readonly connectionLedger?: ConnectionLedger
   /** The id of the first generation (a cluster worker numbers its generations as its primary does). */
   readonly firstGeneration?: number
 }
@@ -106,7 +109,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     this.registry = new TargetRegistry(options.remoteHealth ?? null, logger)
     this.generations = (options.firstGeneration ?? 1) - 1
     this.edge = new EdgeState(logger, options.shared ?? null)
-    this.connections = new ConnectionGate(() => this.current.config, this.edge.ipRules, logger)
+    this.connections = new ConnectionGate(() => this.current.config, this.edge.ipRules, logger, options.connectionLedger)
     this.tracing = new ProcessTracing(logger)
     this.defence = new LastDefence(logger)
     this.on('reload', (result: ReloadResult) => { this.stats.reloads.add(result) })

@@ -55,6 +55,8 @@ export function mergeBackends (views: readonly UpstreamsView[]): UpstreamsView {
 export interface PrimaryFacts {
   readonly base: Pick<GatewayStats, 'version' | 'startedAt' | 'uptimeSeconds' | 'generation' | 'ready' | 'windowSeconds' | 'reloads'>
   readonly config: Readonly<GatewayConfig>
+  /** security.connections: the primary's count, the one for the gateway. */
+  readonly counted: number
   readonly workers: ReadonlyArray<{ id: number, pid: number | null, up: boolean, restarts: number }>
 }
 
@@ -78,7 +80,7 @@ export function mergeStats (facts: PrimaryFacts, reports: readonly WorkerStats[]
   return {
     ...facts.base,
     requests: { total: all.total, rate: all.rate, errorRate: all.errorRate, byClass: all.byClass, p50: all.p50, p90: all.p90, p99: all.p99 },
-    connections: { active: sum((s) => s.connections.active), websockets: sum((s) => s.connections.websockets) },
+    connections: { active: sum((s) => s.connections.active), websockets: sum((s) => s.connections.websockets), counted: facts.counted },
     routes,
     upstreams: mergeBackends(reports.map((r) => r.stats.upstreams as UpstreamsView)),
     redis: mergeRedis(reports.map((r) => r.stats.redis)),

@@ -22,6 +22,7 @@ import { labelProcessMetrics, mergeBackends, mergeMetrics, mergeStats } from './
 import { PrimaryHealth } from './primary-health.js'
 import { KIND, type ConfigMessage, type Hello, type Ready, type WorkerStats } from './protocol.js'
 import { SharedStores } from './shared-stores.js'
+import { ConnectionCounts } from './connection-counts.js'
 import type { StoreDefinition } from './shared-client.js'
 import { Supervisor, type Slot } from './supervisor.js'
 
@@ -38,6 +39,8 @@ export class Primary {
   private readonly supervisor: Supervisor
   private readonly health: PrimaryHealth
   private readonly shared = new SharedStores()
+  /** security.connections: the one count of every worker's client connections. */
+  readonly connections = new ConnectionCounts()
   /** The Redis link the run-time IP rules sync through, and the rules themselves (GET/PUT /ip-rules). */
   readonly edge: EdgeState
   private readonly reloads = new ReloadLog()
@@ -67,6 +70,10 @@ export class Primary {
       .listen<Ready>(KIND.ready, (ready, from) => { void this.workerReady(ready, from) })
       .listen<StoreDefinition>(KIND.define, (definition, from) => { this.shared.define(from, definition) })
       .handle<Array<number | string>, number[]>(KIND.batch, (calls, from) => this.shared.batch(from, calls))
+      .handle<Array<string | number | null>, number[]>(KIND.connectionsAdmit, (calls, from) => this.connections.admit(from, calls))
+      .listen<Array<string | null>>(KIND.connectionsRelease, (addresses, from) => { this.connections.release(from, addresses) })
+    // A worker's sockets die with it: so do the places it held.
+    this.supervisor.on('exit', (_slot, endpoint) => { if (endpoint !== null) this.connections.drop(endpoint) })
   }
 
   get isReady (): boolean { return this.ready && !this.draining }
@@ -164,6 +171,7 @@ export class Primary {
         reloads: this.reloads.recent()
       },
       config: this.current.loaded.config,
+      counted: this.connections.open,
       workers: this.supervisor.slots.map((s) => ({ id: s.id, pid: s.worker?.process.pid ?? null, up: s.up, restarts: s.restarts }))
     }, reports.map((r) => r.answer))
   }

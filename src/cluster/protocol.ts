@@ -50,5 +50,7 @@ export const KIND = {
   health: 'health:verdict',
   ipRules: 'ip-rules:replace',
   define: 'shared:define',
-  batch: 'shared:batch'
+  batch: 'shared:batch',
+  connectionsAdmit: 'connections:admit',
+  connectionsRelease: 'connections:release'
 } as const

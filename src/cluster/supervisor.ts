@@ -29,7 +29,8 @@ export interface Slot {
   timer: NodeJS.Timeout | null
 }
 
-export class Supervisor extends EventEmitter<{ ready: [Slot], exit: [Slot] }> {
+/** 'exit' carries the endpoint the worker spoke on (already closed). */
+export class Supervisor extends EventEmitter<{ ready: [Slot], exit: [Slot, Endpoint | null] }> {
   readonly slots: Slot[]
   private stopping = false
 
@@ -106,11 +107,12 @@ export class Supervisor extends EventEmitter<{ ready: [Slot], exit: [Slot] }> {
 
   private exited (slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
     if (slot.worker !== worker) return
-    slot.endpoint?.close()
+    const endpoint = slot.endpoint
+    endpoint?.close()
     slot.worker = null
     slot.endpoint = null
     slot.up = false
-    this.emit('exit', slot)
+    this.emit('exit', slot, endpoint)
     if (this.stopping) return
     const lived = Date.now() - slot.startedAt
     slot.failures = lived < STABLE_MS ? slot.failures + 1 : 1

@@ -16,6 +16,7 @@ import { IpcRoutes, type Port } from './ipc.js'
 import type { Verdict } from './primary-health.js'
 import { KIND, type ConfigMessage, type Hello, type WorkerStats } from './protocol.js'
 import { SharedClient } from './shared-client.js'
+import { SharedConnectionLedger } from './shared-connections.js'
 import { SLOT_ENV } from './supervisor.js'
 
 const processPort: Port = {
@@ -58,6 +59,7 @@ export async function runWorker (): Promise<number> {
       covers: (upstream) => listed.has(upstream)
     },
     shared: new SharedClient(primary),
+    connectionLedger: new SharedConnectionLedger(primary),
     firstGeneration: hello.generation
   })
   gateway = gw

@@ -21,6 +21,7 @@ export interface StatsSource {
     readonly built: { readonly upstreams: { all (): Upstream[] } }
   }
   readonly stats: StatsCollector
+  readonly connections: { readonly ledger: { readonly open: number } }
   readonly edge: { readonly redis: { readonly stats: RedisLinkStats } | null }
 }
 
@@ -92,7 +93,7 @@ export async function buildStats (view: StatsSource): Promise<GatewayStats> {
       p90: overall.p90,
       p99: overall.p99
     },
-    connections: { active, websockets: ws },
+    connections: { active, websockets: ws, counted: view.connections.ledger.open },
     routes,
     upstreams,
     reloads: stats.reloads.recent(),

@@ -71,7 +71,12 @@ export interface GatewayStats {
     /** Requests in the window by status class: `2xx`, `3xx`, `4xx`, `5xx`. */
     readonly byClass: Readonly<Record<'2xx' | '3xx' | '4xx' | '5xx', number>>
   }
-  readonly connections: { readonly active: number, readonly websockets: number }
+  readonly connections: {
+    readonly active: number
+    readonly websockets: number
+    /** Open connections counted by security.connections, for the whole gateway (0 without it). */
+    readonly counted: number
+  }
   readonly routes: readonly RouteStats[]
   readonly upstreams: Readonly<Record<string, { readonly balancer: string, readonly targets: readonly TargetStats[] }>>
   /** Newest first, at most 20. */
