@@ -100,7 +100,7 @@ export class SharedConnectionLedger implements ConnectionLedger {
     const batch = this.queued
     this.queued = { calls: [], waiting: [], decided: false }
     this.inFlight = batch
-    const deadline = setTimeout(() => { this.late(batch) }, VERDICT_DEADLINE_MS).unref()
+    const deadline = setTimeout(() => { this.late(batch) }, VERDICT_DEADLINE_MS)
     this.primary.request<number[]>(KIND.connectionsAdmit, batch.calls, ANSWER_TIMEOUT_MS).then((answers) => {
       clearTimeout(deadline)
       if (batch.decided) this.giveBack(batch, answers)
