@@ -71,6 +71,22 @@ export const TARGETS: readonly Target[] = [
     relativeTo: 'turnpike-close'
   }),
   turnpikeTarget({
+    name: 'turnpike-w2-close',
+    about: 'Turnpike, workers: 2, every request on a new connection (Connection: close)',
+    config: withWorkers(2, singleRoute),
+    headers: connectionClose,
+    relativeTo: 'turnpike-close',
+    pin: false
+  }),
+  turnpikeTarget({
+    name: 'turnpike-w2-connlimit-close',
+    about: 'Turnpike, workers: 2 with security.connections (one count for the gateway, kept by the primary over IPC), every request on a new connection',
+    config: withWorkers(2, withConnectionLimits),
+    headers: connectionClose,
+    relativeTo: 'turnpike-w2-close',
+    pin: false
+  }),
+  turnpikeTarget({
     name: 'turnpike-100-static',
     about: 'Turnpike, the route over 100 listed targets (one backend on 100 loopback addresses), round-robin',
     config: hundredStatic
