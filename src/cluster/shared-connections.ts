@@ -8,7 +8,7 @@
 // messages, batched the same way and sent before the next admits, so a place freed in
 // this turn is free for them.
 //
-// The primary late (no answer within VERDICT_DEADLINE_MS) or gone never holds a
+// The primary late (no answer within VERDICT_DEADLINE_MS of the admit) or gone never holds a
 // connection: the waiting admits, and every admit until the primary answers again, are
 // decided here against this worker's own connections (each worker then enforces the
 // limits on its own share, so the gateway holds at most N × the limit). When the late
@@ -37,6 +37,8 @@ interface Batch {
   readonly waiting: Array<(verdict: Admission) => void>
   /** True once the deadline passed and this worker decided the batch itself. */
   decided: boolean
+  /** When its first admit was queued: the deadline counts from then, not from the send. */
+  since: number
 }
 
 export class SharedConnectionLedger implements ConnectionLedger {
@@ -44,12 +46,16 @@ export class SharedConnectionLedger implements ConnectionLedger {
   private readonly mine = new LocalConnectionLedger()
   /** Of those, the ones only this worker counts (admitted while the primary was late), by address. */
   private readonly localOnly = new Map<string | null, number>()
-  private queued: Batch = { calls: [], waiting: [], decided: false }
+  private queued: Batch = SharedConnectionLedger.batch()
   private releases: Array<string | null> = []
   private scheduled = false
   private inFlight: Batch | null = null
 
   constructor (private readonly primary: Endpoint) {}
+
+  private static batch (): Batch {
+    return { calls: [], waiting: [], decided: false, since: 0 }
+  }
 
   /** This worker's connections (the gateway's are the primary's). */
   get open (): number { return this.mine.open }
@@ -58,6 +64,7 @@ export class SharedConnectionLedger implements ConnectionLedger {
   admit (address: string | null, perIp: number, total: number): Admission | Promise<Admission> {
     if (this.inFlight?.decided === true) return this.decideHere(address, perIp, total)
     return new Promise((resolve) => {
+      if (this.queued.waiting.length === 0) this.queued.since = Date.now()
       this.queued.calls.push(address, wire(perIp), wire(total))
       this.queued.waiting.push(resolve)
       this.schedule()
@@ -98,9 +105,9 @@ export class SharedConnectionLedger implements ConnectionLedger {
     }
     if (this.inFlight !== null || this.queued.waiting.length === 0) return
     const batch = this.queued
-    this.queued = { calls: [], waiting: [], decided: false }
+    this.queued = SharedConnectionLedger.batch()
     this.inFlight = batch
-    const deadline = setTimeout(() => { this.late(batch) }, VERDICT_DEADLINE_MS)
+    const deadline = setTimeout(() => { this.late(batch) }, Math.max(0, batch.since + VERDICT_DEADLINE_MS - Date.now()))
     this.primary.request<number[]>(KIND.connectionsAdmit, batch.calls, ANSWER_TIMEOUT_MS).then((answers) => {
       clearTimeout(deadline)
       if (batch.decided) this.giveBack(batch, answers)
@@ -130,7 +137,7 @@ export class SharedConnectionLedger implements ConnectionLedger {
     this.decideAllHere(batch)
     // The admits queued behind it would wait for the same answer: decided here too.
     const queued = this.queued
-    this.queued = { calls: [], waiting: [], decided: false }
+    this.queued = SharedConnectionLedger.batch()
     this.decideAllHere(queued)
   }
 
