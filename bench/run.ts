@@ -19,7 +19,7 @@ import { ratios, summarise, type BenchReport, type TargetResult } from './result
 import { TARGETS } from './targets/index.js'
 import type { BenchContext, Running, Target } from './targets/types.js'
 import { findExecutable } from './tools.js'
-import { cpuMs } from './cpu.js'
+import { treeCpuMs } from './cpu.js'
 import { formatStall, runRedisStall } from './redis-stall.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -95,9 +95,9 @@ async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): 
       if (target === undefined) continue
       const withHeaders = { ...load, headers: target.headers }
       if (args.warmupS > 0) await loadgen.run(target.url, { ...withHeaders, durationS: args.warmupS })
-      const cpuBefore = cpuMs(target.pid)
+      const cpuBefore = treeCpuMs(target.pid)
       const r = await loadgen.run(target.url, withHeaders)
-      const cpuAfter = cpuMs(target.pid)
+      const cpuAfter = treeCpuMs(target.pid)
       if (cpuBefore !== undefined && cpuAfter !== undefined && r.requests > 0) r.cpuUsPerRequest = (cpuAfter - cpuBefore) * 1000 / r.requests
       result.rounds.push(r)
       console.log(`round ${round}/${args.rounds}  ${result.name.padEnd(10)} ${fmtRound(r)}`)

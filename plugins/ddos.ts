@@ -34,6 +34,22 @@ async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Prom
   const local = options.edge.keep(`ddos:${threshold}:${window}:${blockFor}`, () => new LocalDdosStore(settings))
   const link = options.edge.redis
 
+  const shared = link === null ? options.edge.shared : null
+  if (shared !== null) {
+    // A cluster worker without Redis: the primary counts for the whole gateway.
+    const check = shared.ddosCheck(settings)
+    scope.addHook('onRequest', (request, reply, done) => {
+      if (request.turnpike.exempt) {
+        done()
+        return
+      }
+      const left = check(clientIpOf(request))
+      if (typeof left === 'number') settle(reply, left, done)
+      else left.then((ms) => { settle(reply, ms, done) }, done)
+    })
+    return
+  }
+
   if (link === null) {
     scope.addHook('onRequest', (request, reply, done) => {
       if (request.turnpike.exempt) done()

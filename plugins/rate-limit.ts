@@ -26,7 +26,10 @@ function storeFor (rule: RateRule, options: PolicyOptions): RateStore {
   // Kept across reloads: an unchanged limit keeps counting where it was.
   const local = options.edge.keep(keepKey(rule), () => new LocalStore(rule))
   const link = options.edge.redis
-  return link === null ? local : new RedisStore(link, rule, local)
+  // Redis shares the limit between replicas and workers alike; without it, a cluster
+  // worker's limit is counted by the primary, once for the gateway.
+  if (link !== null) return new RedisStore(link, rule, local)
+  return options.edge.shared?.rateStore(rule) ?? local
 }
 
 function dispatch (limiters: Map<CompiledRoute, Limiter>): onRequestHookHandler {

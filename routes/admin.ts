@@ -6,8 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { redactConfig } from '../src/config/redact.js'
 import type { GatewayConfig } from '../src/config/schema.js'
 import { AdminForbiddenError } from '../src/errors.js'
-import { describeUpstreams } from '../src/stats/snapshot.js'
-import type { Upstream } from '../src/upstream/upstream-set.js'
+import type { UpstreamsView } from '../src/stats/snapshot.js'
 import { COMMIT, VERSION } from '../src/version.js'
 import { ipRuleRoutes, type IpRulesView } from './ip-rules.js'
 
@@ -18,8 +17,11 @@ export interface AdminView {
     readonly id: number
     readonly loadedAt: Date
     readonly config: Readonly<GatewayConfig>
-    readonly built: { readonly upstreams: { all (): Upstream[] } }
   }
+  /** Every upstream's balancer and targets with their state (with workers: merged over them). */
+  backends (): Promise<UpstreamsView>
+  /** Names of the upstreams with no target in rotation now. */
+  upstreamsDown (): string[]
   readonly lastReload: unknown
   reload (reason: string, force?: boolean): Promise<unknown>
   readonly edge: IpRulesView['edge']
@@ -50,9 +52,7 @@ export async function adminRoutes (app: FastifyInstance, opts: { view: AdminView
   app.get('/readyz', async (_request, reply) => {
     if (!view.isReady) return await reply.code(503).send({ status: 'not ready' })
     if (view.generation.config.admin.readyRequiresHealthyTarget) {
-      const down = view.generation.built.upstreams.all()
-        .filter((u) => !u.targets.some((t) => t.state.available))
-        .map((u) => u.name)
+      const down = view.upstreamsDown()
       if (down.length > 0) return await reply.code(503).send({ status: 'no healthy target', upstreams: down })
     }
     return { status: 'ready', generation: view.generation.id }
@@ -72,7 +72,7 @@ export async function adminRoutes (app: FastifyInstance, opts: { view: AdminView
     config: redactConfig(view.generation.config)
   }))
 
-  app.get('/backends', async () => ({ upstreams: describeUpstreams(view.generation.built.upstreams.all()) }))
+  app.get('/backends', async () => ({ upstreams: await view.backends() }))
 
   app.post('/reload', { preHandler: requireToken(view) }, async (_request, reply) => {
     const result = await view.reload('admin POST /reload', true) as { result: string }

@@ -1,13 +1,16 @@
 // Admin GET /stats: the JSON the web dashboard and `turnpike top` poll.
 import type { FastifyInstance } from 'fastify'
-import { buildStats, type StatsView } from '../src/stats/snapshot.js'
+import type { GatewayStats } from '../src/stats/types.js'
 
-export type { StatsView }
+/** What GET /stats reads: one process's numbers, or (with workers) the whole gateway's. */
+export interface StatsView {
+  snapshotStats (): Promise<GatewayStats>
+}
 
 export async function statsRoutes (app: FastifyInstance, opts: { view: StatsView }): Promise<void> {
   const { view } = opts
   app.get('/stats', async (_request, reply) => {
     reply.header('cache-control', 'no-store')
-    return await buildStats(view)
+    return await view.snapshotStats()
   })
 }

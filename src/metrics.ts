@@ -78,6 +78,8 @@ export function observeRequest (route: string, method: string, status: number, s
 
 export const upstreamTargetHealthy = once('turnpike_upstream_target_healthy', () => new Gauge({
   name: 'turnpike_upstream_target_healthy',
+  // Merged over cluster workers: a target ejected on any of them reads 0.
+  aggregator: 'min',
   help: '1 while a target passes its active health checks and is not ejected by outlier detection, else 0',
   labelNames: ['upstream', 'target'] as const
 }))
@@ -104,6 +106,8 @@ export function observeUpstream (upstream: string, target: string, seconds: numb
 
 export const circuitBreakerState = once('turnpike_circuit_breaker_state', () => new Gauge({
   name: 'turnpike_circuit_breaker_state',
+  // Merged over cluster workers (each has its own breakers): the most open state.
+  aggregator: 'max',
   help: 'Circuit breaker state per target: 0 closed, 1 half-open, 2 open',
   labelNames: ['upstream', 'target'] as const
 }))
@@ -210,6 +214,15 @@ export function openWebSocket (route: string): () => void {
   gauge.inc()
   return () => { gauge.dec() }
 }
+
+export const workerRestartsTotal = once('turnpike_worker_restarts_total', () => {
+  const counter = new Counter({
+    name: 'turnpike_worker_restarts_total',
+    help: 'Cluster workers replaced after they died (server.workers > 1)'
+  })
+  counter.inc(0)
+  return counter
+})
 
 export const connectionsRefusedTotal = once('turnpike_connections_refused_total', () => {
   const counter = new Counter({

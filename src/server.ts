@@ -20,10 +20,14 @@ import { activeConnections, configReloadsTotal, NO_ROUTE_LABEL, observeRequest }
 import { plainAddress } from './proxy/headers.js'
 import { UPGRADE_HEAD } from './proxy/websocket.js'
 import { TargetRegistry } from './upstream/registry.js'
-import { EdgeState } from './edge/state.js'
-import { ConnectionGate } from './edge/connection-gate.js'
+import type { RemoteVerdicts } from './upstream/health/health-registry.js'
+import { EdgeState, type SharedEdge } from './edge/state.js'
 import { ProcessTracing } from './tracing/process-tracing.js'
 import { StatsCollector } from './stats/collector.js'
+import { buildStats, describeUpstreams, type UpstreamsView } from './stats/snapshot.js'
+import type { GatewayStats } from './stats/types.js'
+import { ConnectionGate } from './edge/connection-gate.js'
+import type { ConnectionLedger } from './edge/connection-ledger.js'
 import { listenError } from './start-error.js'
 import { ServerTls, type FilesOutcome } from './tls/server-tls.js'
 import type { Server as TlsServer } from 'node:tls'
@@ -40,7 +44,7 @@ export interface ReloadResult {
 }
 
 /** Listener settings a reload cannot change on a running process. */
-function restartOnly (a: GatewayConfig, b: GatewayConfig): string[] {
+export function restartOnly (a: GatewayConfig, b: GatewayConfig): string[] {
   const pick = (c: GatewayConfig): Record<string, unknown> => ({
     'server.host': c.server.host,
     'server.port': c.server.port,
@@ -57,7 +61,21 @@ function restartOnly (a: GatewayConfig, b: GatewayConfig): string[] {
   return Object.keys(before).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
 }
 
-const digest = (text: string): string => createHash('sha256').update(text).digest('hex')
+export const digest = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+/** How this process takes part in the gateway: alone (the defaults), or as one cluster worker. */
+export interface GatewayOptions {
+  /** False in a cluster worker: the primary runs the admin server. */
+  readonly admin?: boolean
+  /** Set in a cluster worker: active-check verdicts come from the primary, which runs every check once. */
+  readonly remoteHealth?: RemoteVerdicts
+  /** Set in a cluster worker: rate limits, DDoS blocks and IP rules shared through the primary. */
+  readonly shared?: SharedEdge
+  /** Set in a cluster worker: the connection count is the primary's, so each limit is one for the gateway. */
+  readonly connectionLedger?: ConnectionLedger
+  /** The id of the first generation (a cluster worker numbers its generations as its primary does). */
+  readonly firstGeneration?: number
+}
 
 /** Emits 'reload' with each ReloadResult of success or failure (for tests and dashboards). */
 export class Gateway extends EventEmitter implements RawAnswerLog {
@@ -78,7 +96,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
   private listener!: Server
   /** server.tls: the certificates served, by SNI, and the watch on their files. */
   private tls: ServerTls | null = null
-  private admin!: AdminServer
+  private admin: AdminServer | null = null
   private watcher: ConfigWatcher | null = null
   private readonly sockets = new Set<Socket>()
   /** Turns an exception in a request's handling into a 500 for that request, not an exit. */
@@ -92,11 +110,12 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
   private rejectedDigest = ''
   lastReload: ReloadResult | null = null
 
-  constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger) {
+  constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger, private readonly options: GatewayOptions = {}) {
     super()
-    this.registry = new TargetRegistry(logger)
-    this.edge = new EdgeState(logger)
-    this.connections = new ConnectionGate(() => this.current.config, this.edge.ipRules, logger)
+    this.registry = new TargetRegistry(options.remoteHealth ?? null, logger)
+    this.generations = (options.firstGeneration ?? 1) - 1
+    this.edge = new EdgeState(logger, options.shared ?? null)
+    this.connections = new ConnectionGate(() => this.current.config, this.edge.ipRules, logger, options.connectionLedger)
     this.tracing = new ProcessTracing(logger)
     this.defence = new LastDefence(logger)
     this.on('reload', (result: ReloadResult) => { this.stats.reloads.add(result) })
@@ -105,9 +124,26 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
   get generation (): Generation { return this.current }
   get isReady (): boolean { return this.ready && !this.draining }
   get dataAddress (): AddressInfo { return this.listener.address() as AddressInfo }
-  get adminAddress (): AddressInfo { return this.admin.address() }
+  get adminAddress (): AddressInfo {
+    if (this.admin === null) throw new Error('this process runs no admin server (a cluster worker)')
+    return this.admin.address()
+  }
 
-  async start (options: { watch?: boolean } = {}): Promise<void> {
+  async backends (): Promise<UpstreamsView> {
+    return describeUpstreams(this.current.built.upstreams.all())
+  }
+
+  upstreamsDown (): string[] {
+    return this.current.built.upstreams.all()
+      .filter((u) => !u.targets.some((t) => t.state.available))
+      .map((u) => u.name)
+  }
+
+  async snapshotStats (): Promise<GatewayStats> {
+    return await buildStats(this)
+  }
+
+  async start (options: { watch?: boolean, watchCertificates?: boolean } = {}): Promise<void> {
     const config = this.initial.config
     this.current = await this.build(this.initial)
     this.tracing.commit(Promise.resolve())
@@ -136,7 +172,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
         defence.run('upgrade', socket, null, () => { this.current.handleUpgrade(req, socket) })
       })
     })
-    this.admin = await buildAdmin(this, config.admin)
+    if (this.options.admin !== false) this.admin = await buildAdmin(this, config.admin)
     try {
       await new Promise<void>((resolve, reject) => {
         const failed = (err: unknown): void => { reject(listenError(err, 'server.port', config.server.host, config.server.port)) }
@@ -146,7 +182,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
           resolve()
         })
       })
-      await this.admin.listen().catch((err: unknown) => { throw listenError(err, 'admin.port', config.admin.host, config.admin.port) })
+      await this.admin?.listen().catch((err: unknown) => { throw listenError(err, 'admin.port', config.admin.host, config.admin.port) })
     } catch (err) {
       await this.abandon()
       throw err
@@ -154,16 +190,19 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     if (options.watch !== false) {
       this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
       await this.watcher.ready
-      await this.tls?.watch()
     }
+    // A cluster worker leaves the config file to the primary but serves TLS itself: it
+    // watches the certificate files of its own listener.
+    if (options.watchCertificates ?? options.watch !== false) await this.tls?.watch()
     this.ready = true
-    this.logger.info({ listen: this.dataAddress, admin: this.adminAddress, generation: this.current.id, routes: config.routes.length }, 'turnpike started')
+    if (this.admin === null) this.logger.info({ listen: this.dataAddress, generation: this.current.id }, 'worker started')
+    else this.logger.info({ listen: this.dataAddress, admin: this.adminAddress, generation: this.current.id, routes: config.routes.length }, 'turnpike started')
   }
 
   /** Undoes a start that failed at its listeners, so nothing is left running. */
   private async abandon (): Promise<void> {
     if (this.listener.listening) await new Promise<void>((resolve) => { this.listener.close(() => { resolve() }) })
-    await this.admin.close()
+    await this.admin?.close()
     await Promise.all([...this.live].map(async (g) => await g.dispose()))
     await this.tracing.shutdown()
     await this.registry.closeAll()
@@ -255,7 +294,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     }
     let next: Generation
     try {
-      next = await this.build(loaded)
+      next = await this.prepare(loaded)
     } catch (err) {
       this.rejectedDigest = textDigest
       configReloadsTotal.labels('failure').inc()
@@ -264,16 +303,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
       this.emit('reload', this.lastReload)
       return this.lastReload
     }
-    const previous = this.current
-    this.current = next // the swap: new requests from here on see the new config
-    this.lastDigest = textDigest
-    this.rejectedDigest = ''
-    previous.retire()
-    const older = [...this.live].filter((g) => g !== next)
-    this.tracing.commit(Promise.all(older.map(async (g) => { await g.idle() })))
-    this.edge.sweep()
-    applyTimeouts(this.listener, loaded.config.server)
-    this.logger.level = loaded.config.logging.level
+    this.swap(next)
     const restartRequired = restartOnly(this.initial.config, loaded.config)
     if (restartRequired.length > 0) this.logger.warn({ restartRequired }, 'these settings changed and need a restart to take effect')
     configReloadsTotal.labels('success').inc()
@@ -281,6 +311,38 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     this.logger.info({ reason, generation: next.id, routes: loaded.config.routes.length }, 'config reloaded')
     this.emit('reload', this.lastReload)
     return this.lastReload
+  }
+
+  /**
+   * Builds the next generation to one side (it takes no request yet). A cluster
+   * worker builds on the primary's word and swaps on its second word, so that every
+   * worker switches or none does; a single process builds and swaps at once.
+   */
+  async prepare (loaded: LoadedConfig): Promise<Generation> {
+    if (this.stopping !== null) throw new Error('shutting down')
+    return await this.build(loaded)
+  }
+
+  /** Makes a prepared generation current: new requests from here on see its config. */
+  swap (next: Generation): void {
+    const previous = this.current
+    this.current = next
+    this.lastDigest = digest(next.loaded.text)
+    this.rejectedDigest = ''
+    previous.retire()
+    const older = [...this.live].filter((g) => g !== next)
+    this.tracing.commit(Promise.all(older.map(async (g) => { await g.idle() })))
+    this.edge.sweep()
+    applyTimeouts(this.listener, next.config.server)
+    this.logger.level = next.config.logging.level
+  }
+
+  /** A prepared generation that will not be used (another worker could not build it): undone. */
+  async discard (next: Generation): Promise<void> {
+    this.edge.rollback()
+    this.tracing.rollback()
+    this.generations--
+    await next.dispose()
   }
 
   /**
@@ -309,7 +371,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     for (const socket of this.sockets) socket.destroy()
     await this.watcher?.close()
     await this.tls?.close()
-    await this.admin.close()
+    await this.admin?.close()
     await Promise.all([...this.live].map(async (g) => await g.dispose()))
     await this.tracing.shutdown() // after the generations: every span has ended
     await this.registry.closeAll()

@@ -3,7 +3,7 @@
 import { bareTarget } from './bare.js'
 import { directTarget } from './direct.js'
 import { nginxTarget } from './nginx.js'
-import { connectionClose, singleRoute, threeTargetsWithHealth, turnpikeTarget, withConnectionLimits, withJwt, withRateLimit } from './turnpike.js'
+import { connectionClose, singleRoute, threeTargetsWithHealth, turnpikeTarget, withConnectionLimits, withJwt, withRateLimit, withWorkers } from './turnpike.js'
 import { benchJwtHeaders } from './jwt-token.js'
 import { hundredDiscovered, hundredStatic, mirroredRoute } from './upstreams.js'
 import type { Target } from './types.js'
@@ -33,6 +33,24 @@ export const TARGETS: readonly Target[] = [
     headers: benchJwtHeaders,
     relativeTo: 'turnpike'
   }),
+  // server.workers: 2 beside the one-process targets above. Not pinned: the workers use
+  // both cores, shared with the load generator and the backend (run with --no-pin to
+  // let the one-process targets float the same way). CPU per request counts the
+  // primary and every worker.
+  turnpikeTarget({
+    name: 'turnpike-w2',
+    about: 'Turnpike, the single route with server.workers: 2 (primary + 2 workers, CPU summed over all three)',
+    config: withWorkers(2, singleRoute),
+    relativeTo: 'turnpike',
+    pin: false
+  }),
+  turnpikeTarget({
+    name: 'turnpike-w2-ratelimit',
+    about: 'Turnpike, workers: 2, the rate-limited route: one limit for the gateway, counted by the primary over IPC',
+    config: withWorkers(2, withRateLimit),
+    relativeTo: 'turnpike-w2',
+    pin: false
+  }),
   turnpikeTarget({
     name: 'turnpike-connlimit',
     about: 'Turnpike, the same route with security.connections (perIp and total, never reached)',
@@ -51,6 +69,22 @@ export const TARGETS: readonly Target[] = [
     config: withConnectionLimits,
     headers: connectionClose,
     relativeTo: 'turnpike-close'
+  }),
+  turnpikeTarget({
+    name: 'turnpike-w2-close',
+    about: 'Turnpike, workers: 2, every request on a new connection (Connection: close)',
+    config: withWorkers(2, singleRoute),
+    headers: connectionClose,
+    relativeTo: 'turnpike-close',
+    pin: false
+  }),
+  turnpikeTarget({
+    name: 'turnpike-w2-connlimit-close',
+    about: 'Turnpike, workers: 2 with security.connections (one count for the gateway, kept by the primary over IPC), every request on a new connection',
+    config: withWorkers(2, withConnectionLimits),
+    headers: connectionClose,
+    relativeTo: 'turnpike-w2-close',
+    pin: false
   }),
   turnpikeTarget({
     name: 'turnpike-100-static',

@@ -24,6 +24,11 @@ export interface TurnpikeVariant {
   headers?: () => Promise<Record<string, string>>
   /** Also report a ratio against this target (the plain route, for a policy's cost). */
   relativeTo?: string
+  /**
+   * False: not pinned to the proxy's CPU even in a pinned run, so that its cluster
+   * workers can use every core (they then share them with the load generator).
+   */
+  pin?: boolean
 }
 
 export function turnpikeTarget (opts: TurnpikeVariant): Target {
@@ -42,7 +47,7 @@ export function turnpikeTarget (opts: TurnpikeVariant): Target {
       // would spend the load generator's core on reading them.
       const devNull = openSync('/dev/null', 'w')
       const proc = ctx.procs.spawn(opts.name, process.execPath, [join(ctx.root, cli), 'start', '-c', file], {
-        cpu: ctx.proxyCpu,
+        cpu: opts.pin === false ? undefined : ctx.proxyCpu,
         cwd: ctx.root,
         stdout: devNull
       })
@@ -124,6 +129,11 @@ export const withJwt: TurnpikeConfig = async (ctx, ports) =>
     issuer: https://bench.turnpike
     audience: bench
 `
+
+/** `config` with `server.workers: n` (a cluster primary and n workers). */
+export function withWorkers (n: number, config: TurnpikeConfig): TurnpikeConfig {
+  return async (ctx, ports) => (await config(ctx, ports)).replace(/^server:\n/m, `server:\n  workers: ${n}\n`)
+}
 
 /**
  * The single route with connection limits that are never reached (wrk's connections all

@@ -18,22 +18,35 @@ export interface AdminServer {
   close (): Promise<void>
 }
 
-export async function buildAdmin (view: AdminView & StatsView & { logger: import('pino').Logger }, admin: AdminConfig): Promise<AdminServer> {
+/** Set by a cluster primary: GET /metrics answers the whole gateway's metrics, merged over its workers. */
+export interface AdminOptions {
+  readonly metrics?: () => Promise<{ contentType: string, text: string }>
+}
+
+export async function buildAdmin (view: AdminView & StatsView & { logger: import('pino').Logger }, admin: AdminConfig, options: AdminOptions = {}): Promise<AdminServer> {
   const app = Fastify({ loggerInstance: view.logger.child({ component: 'admin' }), logController: new LogController({ disableRequestLogging: true }) })
   app.setErrorHandler((err: { statusCode?: number, code?: string, message: string }, request, reply) => {
     const status = err.statusCode ?? 500
     void reply.code(status).send({ statusCode: status, code: err.code ?? 'TURNPIKE_ADMIN_ERROR', error: 'Admin error', message: err.message, requestId: request.id })
   })
-  // Process metrics plus the turnpike_* metrics the data plane records on the same
-  // registry; the admin routes themselves are not measured.
-  await app.register(fastifyMetrics, {
-    promClient: client as never,
-    endpoint: '/metrics',
-    // The process metrics live on the process-wide registry: register them once, even
-    // when a process builds a second admin server (tests, or a restart in place).
-    defaultMetrics: { enabled: client.register.getSingleMetric('process_cpu_user_seconds_total') === undefined },
-    routeMetrics: { enabled: false }
-  })
+  const merged = options.metrics
+  if (merged !== undefined) {
+    app.get('/metrics', async (_request, reply) => {
+      const { contentType, text } = await merged()
+      return await reply.type(contentType).send(text)
+    })
+  } else {
+    // Process metrics plus the turnpike_* metrics the data plane records on the same
+    // registry; the admin routes themselves are not measured.
+    await app.register(fastifyMetrics, {
+      promClient: client as never,
+      endpoint: '/metrics',
+      // The process metrics live on the process-wide registry: register them once, even
+      // when a process builds a second admin server (tests, or a restart in place).
+      defaultMetrics: { enabled: client.register.getSingleMetric('process_cpu_user_seconds_total') === undefined },
+      routeMetrics: { enabled: false }
+    })
+  }
   await app.register(adminRoutes, { view })
   await app.register(statsRoutes, { view })
   await app.register(dashboardRoutes)
@@ -49,3 +62,4 @@ export async function buildAdmin (view: AdminView & StatsView & { logger: import
     }
   }
 }
+

@@ -1,7 +1,11 @@
-// `turnpike start [-c FILE]`: load the config (the first of -c, $TURNPIKE_CONFIG,
-// ./gateway.yaml, ./configs/gateway.yaml: locate.ts), start the
-// gateway, and wire the signals: SIGHUP reloads, SIGTERM/SIGINT drain and exit 0.
+// `turnpike start [-c FILE]`: load the config (search order: -c, $TURNPIKE_CONFIG,
+// ./gateway.yaml, ./configs/gateway.yaml), start the gateway, and wire the signals:
+// SIGHUP reloads, SIGTERM/SIGINT drain and exit 0. With `server.workers` > 1 this
+// process becomes the cluster primary; the workers it forks run this command again
+// and take their config from it instead of the file.
+import cluster from 'node:cluster'
 import { parseArgs } from 'node:util'
+import { workerCount } from '../cluster/cpu-count.js'
 import { ConfigError, loadConfigFile } from '../config/load.js'
 import { locateConfig } from '../config/locate.js'
 import { createLogger } from '../logger.js'
@@ -9,6 +13,7 @@ import { Gateway } from '../server.js'
 import { StartError } from '../start-error.js'
 
 export async function run (argv: string[]): Promise<number> {
+  if (cluster.isWorker) return await (await import('../cluster/worker.js')).runWorker()
   let values
   try {
     ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } }))
@@ -30,7 +35,10 @@ export async function run (argv: string[]): Promise<number> {
     return 1
   }
   const logger = createLogger(loaded.config.logging)
-  const gateway = new Gateway(file, loaded, logger)
+  const workers = workerCount(loaded.config.server.workers)
+  const gateway = workers > 1
+    ? new (await import('../cluster/primary.js')).Primary(file, loaded, logger, workers)
+    : new Gateway(file, loaded, logger)
   try {
     await gateway.start()
   } catch (err) {

@@ -14,9 +14,7 @@ interface GateRule {
   readonly hint?: string
 }
 
-export const GATED: readonly GateRule[] = [
-  { path: 'server.workers', rejects: (v) => v !== 1, hint: 'only 1 worker' }
-]
+export const GATED: readonly GateRule[] = []
 
 export function featureGateIssues (config: unknown, rules: readonly GateRule[] = GATED): Issue[] {
   const issues: Issue[] = []

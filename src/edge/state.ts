@@ -12,6 +12,9 @@ import type { GatewayConfig } from '../config/schema.js'
 import { setRedisUp } from '../metrics.js'
 import { DEFAULT_TIMEOUT_MS, RedisLink } from '../redis/link.js'
 import { IpRuleStore } from '../ip-rules/store.js'
+import type { SharedEdge } from './shared.js'
+
+export type { SharedEdge }
 
 /** State a policy keeps; `close` (optional) runs when no generation uses it any more. */
 export interface Kept {
@@ -27,7 +30,12 @@ export class EdgeState {
   /** Run-time IP rules (admin API): read by the ip-rules policy of every generation. */
   readonly ipRules = new IpRuleStore()
 
-  constructor (private readonly logger: Logger) {}
+  /**
+   * `shared`: set in a cluster worker, whose limits and DDoS counts (without Redis) are
+   * kept by the primary, and whose run-time IP rules the primary sends (it alone syncs
+   * them with Redis).
+   */
+  constructor (private readonly logger: Logger, readonly shared: SharedEdge | null = null) {}
 
   /** The shared Redis connection, or null when `redis.url` is not set (in-process only). */
   get redis (): RedisLink | null {
@@ -104,6 +112,7 @@ export class EdgeState {
   private use (link: RedisLink | null): void {
     this.link = link
     setRedisUp(link === null ? null : link.stats.state === 'closed')
-    this.ipRules.attach(link)
+    // A cluster worker's run-time IP rules come from the primary, which alone syncs them with Redis.
+    if (this.shared === null) this.ipRules.attach(link)
   }
 }

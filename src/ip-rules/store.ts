@@ -16,6 +16,12 @@ export class IpRuleStore implements SyncTarget {
   version = 0
   private changes = new Map<string, Change>()
   private sync: IpRuleSync | null = null
+  /**
+   * Runs after every change of the rules; a cluster primary passes them on to its
+   * workers here, and change() answers once they have them.
+   */
+  onChange: ((changes: ReadonlyMap<string, Change>) => Promise<void>) | null = null
+  private propagated: Promise<void> = Promise.resolve()
 
   snapshot (): ReadonlyMap<string, Change> {
     return this.changes
@@ -34,16 +40,19 @@ export class IpRuleStore implements SyncTarget {
     const key = changeKey(list, cidr)
     if (this.sync === null) {
       this.apply(key, change)
+      await this.propagated
       return { persisted: false }
     }
-    return { persisted: await this.sync.change(key, change) }
+    const persisted = await this.sync.change(key, change)
+    await this.propagated
+    return { persisted }
   }
 
   apply (key: string, change: Change | null): void {
     if ((this.changes.get(key) ?? null) === change) return
     if (change === null) this.changes.delete(key)
     else this.changes.set(key, change)
-    this.version++
+    this.changed()
   }
 
   /** The shared state read from Redis becomes ours; no version bump when nothing changed. */
@@ -52,7 +61,12 @@ export class IpRuleStore implements SyncTarget {
       [...changes].every(([key, change]) => this.changes.get(key) === change)
     if (same) return
     this.changes = changes
+    this.changed()
+  }
+
+  private changed (): void {
     this.version++
+    if (this.onChange !== null) this.propagated = this.onChange(this.changes).catch(() => undefined)
   }
 
   /** Follows the Redis link of the running config (EdgeState.configure / rollback). */

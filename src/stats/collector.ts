@@ -43,6 +43,43 @@ export interface WindowStats extends LatencySummary {
   readonly byClass: { '2xx': number, '3xx': number, '4xx': number, '5xx': number }
 }
 
+/** The raw counts of one route (or several, summed) over the window: what merging processes needs. */
+export interface WindowCounts {
+  total: number
+  /** Requests in the window by class: 2xx, 3xx, 4xx, 5xx. */
+  readonly classes: number[]
+  /** Requests in the window by latency bucket (latency-buckets.ts). */
+  readonly latency: number[]
+}
+
+export function emptyCounts (): WindowCounts {
+  return { total: 0, classes: new Array<number>(CLASSES).fill(0), latency: new Array<number>(BUCKETS).fill(0) }
+}
+
+/** Adds `from` into `into` (cluster workers' counts merge by addition). */
+export function addCounts (into: WindowCounts, from: WindowCounts): WindowCounts {
+  into.total += from.total
+  for (let c = 0; c < CLASSES; c++) into.classes[c]! += from.classes[c] ?? 0
+  for (let b = 0; b < BUCKETS; b++) into.latency[b]! += from.latency[b] ?? 0
+  return into
+}
+
+/** Rates and percentiles from counts gathered over `spanSeconds`. */
+export function summarizeCounts (counts: WindowCounts, spanSeconds: number): WindowStats {
+  const [c2 = 0, c3 = 0, c4 = 0, c5 = 0] = counts.classes
+  const count = c2 + c3 + c4 + c5
+  return {
+    total: counts.total,
+    count,
+    rate: Math.round(count / spanSeconds * 100) / 100,
+    errorRate: count === 0 ? 0 : Math.round(c5 / count * 10000) / 10000,
+    byClass: { '2xx': c2, '3xx': c3, '4xx': c4, '5xx': c5 },
+    p50: quantile(counts.latency, count, 0.5),
+    p90: quantile(counts.latency, count, 0.9),
+    p99: quantile(counts.latency, count, 0.99)
+  }
+}
+
 export interface CollectorOptions {
   /** Milliseconds on a monotonic clock; injected by tests. */
   readonly now?: () => number
@@ -89,35 +126,35 @@ export class StatsCollector {
     return this.summarize([...this.series.values()])
   }
 
+  /** Every route's raw counts over the window, and the span they cover, for merging with other processes'. */
+  counts (): { spanSeconds: number, routes: Record<string, WindowCounts> } {
+    const routes: Record<string, WindowCounts> = {}
+    for (const [name, series] of this.series) routes[name] = this.countsOf([series])
+    return { spanSeconds: this.span(), routes }
+  }
+
   private summarize (all: readonly Series[]): WindowStats {
-    const now = this.now()
-    const current = Math.floor(now / 1000)
+    return summarizeCounts(this.countsOf(all), this.span())
+  }
+
+  /** Seconds the window covers: a process younger than the window has not had a whole window to fill. */
+  private span (): number {
+    return Math.min(this.windowSeconds, Math.max(1, (this.now() - this.startedAt) / 1000))
+  }
+
+  private countsOf (all: readonly Series[]): WindowCounts {
+    const current = Math.floor(this.now() / 1000)
     const oldest = current - this.windowSeconds + 1
-    const classes = [0, 0, 0, 0]
-    const latency = new Float64Array(BUCKETS)
-    let total = 0
+    const counts = emptyCounts()
     for (const series of all) {
-      total += series.total
+      counts.total += series.total
       for (let slot = 0; slot < this.windowSeconds; slot++) {
         const second = series.seconds[slot]!
         if (second < oldest || second > current) continue
-        for (let c = 0; c < CLASSES; c++) classes[c]! += series.classes[slot * CLASSES + c]!
-        for (let b = 0, base = slot * BUCKETS; b < BUCKETS; b++) latency[b]! += series.latency[base + b]!
+        for (let c = 0; c < CLASSES; c++) counts.classes[c]! += series.classes[slot * CLASSES + c]!
+        for (let b = 0, base = slot * BUCKETS; b < BUCKETS; b++) counts.latency[b]! += series.latency[base + b]!
       }
     }
-    const [c2 = 0, c3 = 0, c4 = 0, c5 = 0] = classes
-    const count = c2 + c3 + c4 + c5
-    // A process younger than the window has not had a whole window to fill.
-    const span = Math.min(this.windowSeconds, Math.max(1, (now - this.startedAt) / 1000))
-    return {
-      total,
-      count,
-      rate: Math.round(count / span * 100) / 100,
-      errorRate: count === 0 ? 0 : Math.round(c5 / count * 10000) / 10000,
-      byClass: { '2xx': c2, '3xx': c3, '4xx': c4, '5xx': c5 },
-      p50: quantile(latency, count, 0.5),
-      p90: quantile(latency, count, 0.9),
-      p99: quantile(latency, count, 0.99)
-    }
+    return counts
   }
 }

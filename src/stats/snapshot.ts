@@ -12,7 +12,7 @@ import type { StatsCollector } from './collector.js'
 import type { GatewayStats, RedisStats, RouteStats, TargetStats } from './types.js'
 
 /** What the stats need of the gateway (the Gateway itself, or a stand-in in tests). */
-export interface StatsView {
+export interface StatsSource {
   readonly isReady: boolean
   readonly startedAt: Date
   readonly generation: {
@@ -21,6 +21,7 @@ export interface StatsView {
     readonly built: { readonly upstreams: { all (): Upstream[] } }
   }
   readonly stats: StatsCollector
+  readonly connections: { readonly ledger: { readonly open: number } }
   readonly edge: { readonly redis: { readonly stats: RedisLinkStats } | null }
 }
 
@@ -37,12 +38,14 @@ async function sum (metric: MetricValues, match: (labels: Record<string, string 
   return values.reduce((n, v) => match(v.labels) ? n + v.value : n, 0)
 }
 
+export type UpstreamsView = Record<string, { balancer: string, targets: TargetStats[] }>
+
 /**
  * Every upstream's balancer and targets with their state: `upstreams` of /stats and of
  * admin GET /backends, which show the same thing. URLs have any password redacted.
  */
-export function describeUpstreams (all: readonly Upstream[]): Record<string, { balancer: string, targets: TargetStats[] }> {
-  const upstreams: Record<string, { balancer: string, targets: TargetStats[] }> = {}
+export function describeUpstreams (all: readonly Upstream[]): UpstreamsView {
+  const upstreams: UpstreamsView = {}
   for (const upstream of all) {
     upstreams[upstream.name] = {
       balancer: upstream.config.balancer,
@@ -60,7 +63,7 @@ export function describeUpstreams (all: readonly Upstream[]): Record<string, { b
   return upstreams
 }
 
-export async function buildStats (view: StatsView): Promise<GatewayStats> {
+export async function buildStats (view: StatsSource): Promise<GatewayStats> {
   const { stats, generation } = view
   const overall = stats.overall()
   const routes = generation.config.routes.map((r): RouteStats => {
@@ -90,7 +93,7 @@ export async function buildStats (view: StatsView): Promise<GatewayStats> {
       p90: overall.p90,
       p99: overall.p99
     },
-    connections: { active, websockets: ws },
+    connections: { active, websockets: ws, counted: view.connections.ledger.open },
     routes,
     upstreams,
     reloads: stats.reloads.recent(),

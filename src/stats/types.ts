@@ -71,7 +71,12 @@ export interface GatewayStats {
     /** Requests in the window by status class: `2xx`, `3xx`, `4xx`, `5xx`. */
     readonly byClass: Readonly<Record<'2xx' | '3xx' | '4xx' | '5xx', number>>
   }
-  readonly connections: { readonly active: number, readonly websockets: number }
+  readonly connections: {
+    readonly active: number
+    readonly websockets: number
+    /** Open connections counted by security.connections, for the whole gateway (0 without it). */
+    readonly counted: number
+  }
   readonly routes: readonly RouteStats[]
   readonly upstreams: Readonly<Record<string, { readonly balancer: string, readonly targets: readonly TargetStats[] }>>
   /** Newest first, at most 20. */
@@ -85,4 +90,6 @@ export interface GatewayStats {
     readonly connectionsRefused: number
     readonly cache: { readonly hit: number, readonly miss: number, readonly bypass: number }
   }
+  /** With `server.workers` > 1: each worker's slot (1…N), process id, whether it serves, and how often it was replaced. */
+  readonly workers?: ReadonlyArray<{ readonly id: number, readonly pid: number | null, readonly up: boolean, readonly restarts: number }>
 }

@@ -6,7 +6,7 @@
 import { Pool } from 'undici'
 import type { UpstreamConfig } from '../config/schema.js'
 import { DiscoveryRegistry } from './discovery/discovery-registry.js'
-import { HealthRegistry } from './health/health-registry.js'
+import { HealthRegistry, type RemoteVerdicts } from './health/health-registry.js'
 import type { HealthLog, TargetHealth } from './health/target-health.js'
 import { TargetGate } from './limits.js'
 import type { TargetState } from './target.js'
@@ -22,10 +22,14 @@ export class TargetRegistry {
   private readonly entries = new Map<string, Entry>()
   readonly health: HealthRegistry
 
-  /** `log` hears of targets leaving rotation and coming back. */
-  constructor (log?: HealthLog) {
-    this.health = new HealthRegistry(log)
+  /**
+   * `remote`: active-check verdicts come from elsewhere (a cluster worker's primary).
+   * `log` hears of targets leaving rotation and coming back.
+   */
+  constructor (remote: RemoteVerdicts | null = null, log?: HealthLog) {
+    this.health = new HealthRegistry(remote, log)
   }
+
   /** DNS discovery per upstream, shared by the generations that resolve the same name. */
   readonly discovery = new DiscoveryRegistry()
 

@@ -13,7 +13,7 @@ export function sampleStats (): GatewayStats {
     ready: true,
     windowSeconds: 60,
     requests: { total: 123456, rate: 42.5, errorRate: 0.012, p50: 12.3, p90: 48, p99: 230, byClass: { '2xx': 2500, '3xx': 3, '4xx': 20, '5xx': 30 } },
-    connections: { active: 17, websockets: 2 },
+    connections: { active: 17, websockets: 2, counted: 0 },
     routes: [
       { name: 'orders-api', requests: 100000, rate: 40.1, errorRate: 0.01, p50: 11, p90: 40, p99: 200 },
       { name: 'static', requests: 23456, rate: 2.4, errorRate: 0, p50: 1.2, p90: 2, p99: 3 }

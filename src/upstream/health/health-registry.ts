@@ -15,13 +15,28 @@ import { TargetHealth, type HealthLog } from './target-health.js'
 import type { HealthPolicy } from './types.js'
 import type { UpstreamTls } from '../../tls/upstream-tls.js'
 
+/**
+ * Active-check verdicts made elsewhere: in a cluster worker the primary runs every
+ * check once and pushes the results, so a worker starts no checker of its own.
+ */
+export interface RemoteVerdicts {
+  /** The latest verdict for the target, undefined before its first one. */
+  verdict (upstream: string, origin: string): boolean | undefined
+  /**
+   * Whether the primary checks this upstream's targets. It checks the listed ones; the
+   * targets of a discovered upstream are found by each worker's own lookups, so each
+   * worker checks those itself.
+   */
+  covers (upstream: string): boolean
+}
+
 interface Holder { readonly key: string, readonly policy: HealthPolicy, readonly tls: UpstreamTls | undefined, refs: number }
 
 interface Entry {
   readonly health: TargetHealth
   /** Policies of the generations holding the target, oldest first. */
   readonly holders: Holder[]
-  checker?: { key: string, checker: ActiveChecker }
+  checker?: { key: string, checker: ActiveChecker | null }
   detector?: { key: string, detector: OutlierDetector }
   breaker?: { key: string, breaker: TargetBreaker }
 }
@@ -29,7 +44,7 @@ interface Entry {
 export class HealthRegistry {
   private readonly entries = new Map<string, Entry>()
 
-  constructor (private readonly log?: HealthLog) {}
+  constructor (private readonly remote: RemoteVerdicts | null = null, private readonly log?: HealthLog) {}
 
   /**
    * `joining`: the target is new to a running upstream (discovery found it), so with
@@ -48,7 +63,7 @@ export class HealthRegistry {
     const holder = index === -1 ? { key: policyKey, policy, tls, refs: 0 } : entry.holders.splice(index, 1)[0]!
     holder.refs++
     entry.holders.push(holder)
-    apply(entry)
+    apply(entry, this.remote)
     return entry.health
   }
 
@@ -61,7 +76,7 @@ export class HealthRegistry {
     if (index === -1) return
     if (--entry.holders[index]!.refs === 0) entry.holders.splice(index, 1)
     if (entry.holders.length > 0) {
-      apply(entry)
+      apply(entry, this.remote)
       return
     }
     this.entries.delete(key)
@@ -73,6 +88,12 @@ export class HealthRegistry {
     return this.entries.get(`${upstream}\u0000${origin}`)?.health
   }
 
+  /** A verdict from the primary's checks (cluster worker): applied to the target, if held here. */
+  setVerdict (upstream: string, origin: string, healthy: boolean): void {
+    const entry = this.entries.get(`${upstream}\u0000${origin}`)
+    if (entry?.checker !== undefined) entry.health.setHealthy(healthy)
+  }
+
   closeAll (): void {
     for (const entry of this.entries.values()) stop(entry)
     this.entries.clear()
@@ -80,17 +101,20 @@ export class HealthRegistry {
 }
 
 /** Brings the checker and detector in line with the newest policy. */
-function apply (entry: Entry): void {
+function apply (entry: Entry, remote: RemoteVerdicts | null): void {
   const { health } = entry
   const newest = entry.holders[entry.holders.length - 1]!
   const { healthCheck, outlierDetection, circuitBreaker } = newest.policy
 
   const checkKey = JSON.stringify([healthCheck ?? null, newest.tls?.digest])
   if (entry.checker?.key !== checkKey) {
-    entry.checker?.checker.stop()
+    entry.checker?.checker?.stop()
     entry.checker = undefined
     if (healthCheck === undefined) health.setHealthy(true, 'healthCheck was removed from the config')
-    else entry.checker = { key: checkKey, checker: new ActiveChecker(health.origin, healthCheck, health, undefined, newest.tls?.connect).start() }
+    else if (remote !== null && remote.covers(health.upstream)) {
+      entry.checker = { key: checkKey, checker: null }
+      health.setHealthy(remote.verdict(health.upstream, health.origin) ?? health.healthy, 'verdict of the primary\'s health check')
+    } else entry.checker = { key: checkKey, checker: new ActiveChecker(health.origin, healthCheck, health, undefined, newest.tls?.connect).start() }
   }
 
   const detectKey = JSON.stringify(outlierDetection ?? null)
@@ -120,7 +144,7 @@ function apply (entry: Entry): void {
 }
 
 function stop (entry: Entry): void {
-  entry.checker?.checker.stop()
+  entry.checker?.checker?.stop()
   entry.detector?.detector.stop()
   entry.breaker?.breaker.shutdown()
   entry.health.setBreaker(undefined)
