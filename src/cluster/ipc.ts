@@ -23,6 +23,14 @@ export interface Port {
   isConnected (): boolean
 }
 
+/** A cluster worker's port to its primary: the process's own IPC channel. */
+export const processPort: Port = {
+  send: (message) => process.send?.(message),
+  on: (event, listener) => process.on(event, listener),
+  off: (event, listener) => process.off(event, listener),
+  isConnected: () => process.connected
+}
+
 /** `from` is the endpoint the message came in on (on the primary: which worker's). */
 export type Handler = (body: never, from: Endpoint) => unknown
 export type Listener = (body: never, from: Endpoint) => void

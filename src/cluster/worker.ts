@@ -12,19 +12,12 @@ import { createLogger } from '../logger.js'
 import { digest, Gateway } from '../server.js'
 import type { Generation } from '../generation.js'
 import { buildStats } from '../stats/snapshot.js'
-import { IpcRoutes, type Port } from './ipc.js'
+import { IpcRoutes, processPort } from './ipc.js'
 import type { Verdict } from './primary-health.js'
 import { KIND, type ConfigMessage, type Hello, type WorkerStats } from './protocol.js'
 import { SharedClient } from './shared-client.js'
 import { SharedConnectionLedger } from './shared-connections.js'
 import { SLOT_ENV } from './supervisor.js'
-
-const processPort: Port = {
-  send: (message) => process.send?.(message),
-  on: (event, listener) => process.on(event, listener),
-  off: (event, listener) => process.off(event, listener),
-  isConnected: () => process.connected
-}
 
 const loadedFrom = (m: ConfigMessage): LoadedConfig => Object.freeze({ file: m.file, text: m.text, config: deepFreeze(m.config) })
 
