@@ -10,7 +10,7 @@ const target = (n: number, available: boolean): Target => ({
   origin: `http://t${n}`,
   host: `t${n}`,
   weight: 1,
-  state: { upstream: 'u', origin: `http://t${n}`, pool: undefined as unknown as TargetState['pool'], activeRequests: 0, available, breaker: undefined, gate: undefined }
+  state: { upstream: 'u', origin: `http://t${n}`, pool: undefined as unknown as TargetState['pool'], connect: {}, activeRequests: 0, available, breaker: undefined, gate: undefined }
 })
 const firstAvailable = (targets: readonly Target[]): Balancer => ({ pick: () => targets.find((t) => t.state.available) })
 const ctx = { clientIp: '127.0.0.1', hashKey: undefined }

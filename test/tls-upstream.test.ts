@@ -9,7 +9,7 @@ import { copyFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { after, test } from 'node:test'
-import type { TLSSocket } from 'node:tls'
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls'
 import { request } from 'undici'
 import { CertFactory } from './helpers/certs.js'
 import { startGateway } from './helpers/gateway.js'
@@ -186,5 +186,53 @@ routes:
     assert.deepEqual(poolsOf('steady'), [steadyPool], 'an upstream whose TLS did not change keeps its pool')
   } finally {
     await gw.close()
+  }
+})
+
+/**
+ * The keep-alive race over TLS: answers the first request of each connection with a long
+ * keep-alive, then closes the connection when a second request arrives on it.
+ */
+async function closingHttpsUpstream (): Promise<{ server: TlsServer, url: string, connections: () => number }> {
+  let connections = 0
+  const server = createTlsServer({ cert: readFileSync(users.cert), key: readFileSync(users.key) }, (socket) => {
+    connections++
+    socket.on('error', () => undefined)
+    let answered = false
+    socket.on('data', () => {
+      if (answered) { socket.destroy(); return }
+      answered = true
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\nkeep-alive: timeout=300\r\n\r\nok')
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return { server, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections }
+}
+
+test('the keep-alive race on an https upstream: the request sent again on a new connection uses the upstream\'s TLS settings', async () => {
+  const closing = await closingHttpsUpstream()
+  const gw = await startGateway(`
+server: { host: 127.0.0.1, port: 0 }
+admin: { host: 127.0.0.1, port: 0 }
+logging: { level: warn, accessLog: false }
+upstreams:
+  closing: ${upstream(closing.url, `{ ca: ${ca.cert}, servername: users.internal }`)}
+routes:
+  - { name: closing, match: { path: / }, upstream: closing }
+`)
+  try {
+    const statuses: number[] = []
+    for (let i = 0; i < 4; i++) {
+      const res = await request(gw.url + '/x')
+      await res.body.dump()
+      statuses.push(res.statusCode)
+    }
+    // Without the CA on the new connection, each replay would fail verification (502).
+    assert.deepEqual(statuses, [200, 200, 200, 200])
+    assert.ok(closing.connections() >= 4, `every request after the first met a closed connection and went on a new one (${closing.connections()} connections)`)
+  } finally {
+    await gw.close()
+    closing.server.close()
   }
 })

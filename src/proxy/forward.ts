@@ -90,7 +90,7 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
     relay = new ResponseRelay(request, reply, route.responseHeaders, settings.draining,
       (err) => { if (err === undefined) resolve(res.statusCode); else reject(markClientFault(err, res.destroyed)) },
       hold, route.bodyPolicies)
-    const dispatcher = fresh ? freshConnection(target.origin, upstream.config.pool.connectTimeout) : state.pool
+    const dispatcher = fresh ? freshConnection(target.origin, state.connect) : state.pool
     dispatcher.dispatch({
       path: upstreamPath(request, route),
       method: req.method as 'GET',

@@ -2,6 +2,7 @@
 // the next request on it, and the request fails with a reset before any byte of an
 // answer. Nothing was answered, so an idempotent request can be sent once more, on a
 // new connection (another idle one of the pool may be just as stale), as nginx does.
+import type { ConnectionOptions } from 'node:tls'
 import { Client, type Dispatcher } from 'undici'
 
 const RESET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
@@ -18,9 +19,12 @@ export function mayBeStaleConnection (err: unknown): boolean {
   return socket?.bytesRead !== 0
 }
 
-/** A dispatcher with a connection of its own, closed once its one request is done. */
-export function freshConnection (origin: string, connectTimeout: number): Dispatcher {
-  const client = new Client(origin, { connect: { timeout: connectTimeout }, pipelining: 1 })
+/**
+ * A dispatcher with a connection of its own, closed once its one request is done.
+ * `connect`: the target pool's (its timeout, and its TLS settings for an https:// target).
+ */
+export function freshConnection (origin: string, connect: Readonly<ConnectionOptions> & { timeout?: number }): Dispatcher {
+  const client = new Client(origin, { connect, pipelining: 1 })
   return {
     dispatch (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
       const accepted = client.dispatch(options, handler)

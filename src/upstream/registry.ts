@@ -47,14 +47,15 @@ export class TargetRegistry {
     const health = this.health.acquire(upstream, origin, settings, tls, joining)
     let entry = this.entries.get(key)
     if (entry === undefined) {
+      const connect = Object.freeze({ timeout: pool.connectTimeout, ...tls?.connect })
       const dispatcher = new Pool(origin, {
         connections: pool.connections,
         keepAliveTimeout: pool.keepAlive,
         keepAliveMaxTimeout: Math.max(pool.keepAlive, 1000),
-        connect: { timeout: pool.connectTimeout, ...tls?.connect },
+        connect,
         pipelining: 1
       })
-      entry = { state: { upstream, origin, pool: dispatcher, activeRequests: 0, available: true, breaker: undefined, gate: undefined }, refs: 0, health }
+      entry = { state: { upstream, origin, pool: dispatcher, connect, activeRequests: 0, available: true, breaker: undefined, gate: undefined }, refs: 0, health }
       health.attach(entry.state)
       this.entries.set(key, entry)
     }

@@ -1,6 +1,7 @@
 // A target of an upstream. Two halves: the long-lived state that the registry keeps
 // across config reloads (connection pool, in-flight count, health and breaker),
 // and the per-generation view the balancers see (URL, weight, that state).
+import type { ConnectionOptions } from 'node:tls'
 import type { Dispatcher } from 'undici'
 import type { TargetBreaker } from './breaker.js'
 import type { TargetGate } from './limits.js'
@@ -11,6 +12,8 @@ export interface TargetState {
   /** scheme://host:port, the pool's key and the `target` metric label. */
   readonly origin: string
   readonly pool: Dispatcher
+  /** How the pool connects (timeout, and TLS for an https:// target): a connection made outside the pool uses the same. */
+  readonly connect: Readonly<ConnectionOptions>
   /** Requests to this target that have not finished yet. */
   activeRequests: number
   /**

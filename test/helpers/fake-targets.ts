@@ -11,7 +11,7 @@ export function fakeTarget (name: string, weight = 1): Target {
     origin,
     host: `${name}.test:80`,
     weight,
-    state: { upstream: 'u', origin, pool: {} as Dispatcher, activeRequests: 0, available: true, breaker: undefined, gate: undefined }
+    state: { upstream: 'u', origin, pool: {} as Dispatcher, connect: {}, activeRequests: 0, available: true, breaker: undefined, gate: undefined }
   }
 }
 
