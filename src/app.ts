@@ -25,6 +25,8 @@ import type { EdgeState } from './edge/state.js'
 import { registerPolicies, type PolicyOptions } from './policies.js'
 import type { Tracing } from './tracing/provider.js'
 import { clientCertificateOf } from './tls/client-certificate.js'
+import { answerGrpc } from './grpc/answer.js'
+import { isGrpc } from './grpc/status.js'
 import securityHeaders from '../plugins/security-headers.js'
 import { routePreflight } from '../plugins/cors.js'
 
@@ -70,8 +72,14 @@ function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyRe
   if (status === 502) request.log.warn({ reqId: request.id, route: request.turnpike?.route?.name, target: request.turnpike?.target?.origin, reason: err.message }, 'upstream request failed')
   const allow = (err as { allow?: readonly string[] }).allow
   if (allow !== undefined) reply.header('allow', allow.join(', '))
-  if (status === 400 || status === 413 || status === 414 || status === 431 || status === 505) reply.header('connection', 'close')
   reply.header('x-request-id', request.id)
+  if (request.turnpike?.protocol === 'grpc') {
+    answerGrpc(request, reply, status, ours ? err.message : 'Internal Server Error')
+    return
+  }
+  // An HTTP/2 stream has no connection of its own to close.
+  const http1 = request.raw.httpVersionMajor !== 2
+  if (http1 && (status === 400 || status === 413 || status === 414 || status === 431 || status === 505)) reply.header('connection', 'close')
   void reply.code(status).type('application/json; charset=utf-8').send({
     statusCode: status,
     error: STATUS_CODES[status] ?? 'Error',
@@ -112,7 +120,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     exposeHeadRoutes: false,
     // Runs before Fastify routes: edge checks and normalization (src/proxy/edge.ts).
     rewriteUrl (req) {
-      const verdict = inspectRequest(req, server.maxHeaderCount, server.bodyLimit)
+      const verdict = inspectRequest(req, server.maxHeaderCount, server.bodyLimit, server.maxHeaderSize)
       ;(req as EdgeRequest)[EDGE] = verdict
       return verdict.path
     },
@@ -163,7 +171,10 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
       claims: null,
       trace: null,
       redisWaited: 0,
-      clientCert: mutualTls ? clientCertificateOf(request.raw.socket) : null
+      clientCert: mutualTls ? clientCertificateOf(request.raw.socket) : null,
+      protocol: request.raw.httpVersionMajor !== 2 ? 'http1' : isGrpc(request.raw) ? 'grpc' : 'h2',
+      grpcStatus: null,
+      answeredAs: null
     }
     if (tracing !== null) request.turnpike.trace = tracing.startRequest(request, clientIpOf(request))
     reply.header('x-request-id', request.id)
@@ -185,8 +196,8 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   // During a drain every response not yet started closes its connection, so a
   // keep-alive client reconnects (and is refused) instead of reusing a socket that
   // the drain is about to close under its next request.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (lifecycle.draining) reply.header('connection', 'close')
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (lifecycle.draining && request.raw.httpVersionMajor !== 2) reply.header('connection', 'close')
     done(null, payload)
   })
 
@@ -197,7 +208,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
     const routeName = ctx.route?.name ?? NO_ROUTE_LABEL
     // A split route's counts also say which upstream took each request.
-    observeRequest(routeName, request.method, status, seconds, ctx.route?.upstream === undefined ? ctx.upstream?.name : undefined)
+    observeRequest(routeName, request.method, status, seconds, ctx.route?.upstream === undefined ? ctx.upstream?.name : undefined, ctx.protocol)
     if (ctx.trace !== null) ctx.trace.finish(status, ctx.route)
     stats?.record(routeName, status, seconds)
     if (!accessLog) return
@@ -213,7 +224,9 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
       bytes: ctx.streamedBytes ?? 0,
       clientIp: clientIpOf(request),
       user: ctx.identity?.id,
-      clientCert: ctx.clientCert?.subject
+      clientCert: ctx.clientCert?.subject,
+      protocol: ctx.protocol,
+      grpcStatus: ctx.grpcStatus ?? undefined
     }, 'access')
   }
   const recordTunnel = (request: FastifyRequest): void => {
@@ -233,7 +246,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   app.addHook('onResponse', (request, reply, done) => {
     if (request.turnpike !== null) {
       if (request.turnpike.streamedBytes === null) request.turnpike.streamedBytes = Number(reply.getHeader('content-length') ?? 0)
-      record(request, reply.statusCode)
+      record(request, request.turnpike.answeredAs ?? reply.statusCode)
     }
     done()
   })

@@ -37,6 +37,12 @@ export class Generation {
    */
   handle (req: IncomingMessage, res: ServerResponse): void {
     this.retain()
+    if (req.httpVersionMajor === 2) {
+      // An HTTP/2 stream has its own response, which always closes: no pipelining here.
+      res.once('close', this.release)
+      this.built.handle(req, res)
+      return
+    }
     const socket = req.socket
     let open = this.openOn.get(socket)
     if (open === undefined) {

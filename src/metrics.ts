@@ -13,13 +13,13 @@ function once<T> (name: string, make: () => T): T {
 export const requestsTotal = once('turnpike_requests_total', () => new Counter({
   name: 'turnpike_requests_total',
   help: 'Requests answered by the data plane (`upstream`: the one chosen, on split routes only)',
-  labelNames: ['route', 'method', 'status', 'upstream'] as const
+  labelNames: ['route', 'method', 'status', 'protocol', 'upstream'] as const
 }))
 
 export const requestDuration = once('turnpike_request_duration_seconds', () => new Histogram({
   name: 'turnpike_request_duration_seconds',
   help: 'Time from request to the end of the response, in seconds',
-  labelNames: ['route', 'method'] as const,
+  labelNames: ['route', 'method', 'protocol'] as const,
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 }))
 
@@ -61,19 +61,26 @@ function childCache<C> (make: (a: string, b: string, c: string) => C): (a: strin
   }
 }
 
-const requestDurationFor = childCache((route, method) => requestDuration.labels(route, method))
-const requestsTotalFor = childCache((route, method, status) => requestsTotal.labels({ route, method, status }))
+/** The `protocol` label: how the client spoke (gRPC is HTTP/2 with content-type application/grpc). */
+export type RequestProtocol = 'http1' | 'h2' | 'grpc'
 
-const splitRequestsTotalFor = childCache((routeAndUpstream, method, status) => {
+const requestDurationFor = childCache((route, method, protocol) => requestDuration.labels({ route, method, protocol }))
+const requestsTotalFor = childCache((route, method, statusAndProtocol) => {
+  const [status, protocol] = statusAndProtocol.split('\u0000') as [string, string]
+  return requestsTotal.labels({ route, method, status, protocol })
+})
+
+const splitRequestsTotalFor = childCache((routeAndUpstream, method, statusAndProtocol) => {
   const [route, upstream] = routeAndUpstream.split('\u0000') as [string, string]
-  return requestsTotal.labels({ route, method, status, upstream })
+  const [status, protocol] = statusAndProtocol.split('\u0000') as [string, string]
+  return requestsTotal.labels({ route, method, status, protocol, upstream })
 })
 
 /** Counts one finished request; `seconds` is its duration; `upstream` on split routes. */
-export function observeRequest (route: string, method: string, status: number, seconds: number, upstream?: string): void {
-  requestDurationFor(route, method).observe(seconds)
-  if (upstream === undefined) requestsTotalFor(route, method, String(status)).inc()
-  else splitRequestsTotalFor(route + '\u0000' + upstream, method, String(status)).inc()
+export function observeRequest (route: string, method: string, status: number, seconds: number, upstream?: string, protocol: RequestProtocol = 'http1'): void {
+  requestDurationFor(route, method, protocol).observe(seconds)
+  if (upstream === undefined) requestsTotalFor(route, method, status + '\u0000' + protocol).inc()
+  else splitRequestsTotalFor(route + '\u0000' + upstream, method, status + '\u0000' + protocol).inc()
 }
 
 export const upstreamTargetHealthy = once('turnpike_upstream_target_healthy', () => new Gauge({

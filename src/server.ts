@@ -31,6 +31,7 @@ import type { ConnectionLedger } from './edge/connection-ledger.js'
 import { listenError } from './start-error.js'
 import { ServerTls, type FilesOutcome } from './tls/server-tls.js'
 import type { Server as TlsServer } from 'node:tls'
+import { Http2Front } from './http2/front.js'
 
 export interface ReloadResult {
   readonly result: 'success' | 'failure' | 'unchanged'
@@ -49,6 +50,7 @@ export function restartOnly (a: GatewayConfig, b: GatewayConfig): string[] {
     'server.host': c.server.host,
     'server.port': c.server.port,
     'server.tls': c.server.tls,
+    'server.http2': c.server.http2,
     'server.maxHeaderSize': c.server.maxHeaderSize,
     'server.maxHeaderCount': c.server.maxHeaderCount,
     'server.workers': c.server.workers,
@@ -96,6 +98,8 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
   private listener!: Server
   /** server.tls: the certificates served, by SNI, and the watch on their files. */
   private tls: ServerTls | null = null
+  /** server.http2: the HTTP/2 sessions beside HTTP/1.1 on the data-plane port. */
+  private h2: Http2Front | null = null
   private admin: AdminServer | null = null
   private watcher: ConfigWatcher | null = null
   private readonly sockets = new Set<Socket>()
@@ -154,14 +158,23 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
       this.tls.on('files', (outcome) => { this.certificatesRead(outcome) })
     }
     const defence = this.defence
-    this.listener = createListener(config.server, defence, this, this.tls?.serverOptions())
+    const tlsOptions = this.tls?.serverOptions()
+    // With http2 the TLS handshake offers h2 first; a client without it gets http/1.1.
+    if (tlsOptions !== undefined && config.server.http2) tlsOptions.ALPNProtocols = ['h2', 'http/1.1']
+    this.listener = createListener(config.server, defence, this, tlsOptions)
     this.tls?.attach(this.listener as unknown as TlsServer)
-    this.connections.guard(this.listener)
-    this.listener.on('connection', (socket: Socket) => this.track(socket))
-    this.listener.on('request', defence.guard('request', (req, res) => {
+    const onRequest = defence.guard('request', (req, res) => {
       if (this.draining) res.shouldKeepAlive = false // finish this one, then close
       this.current.handle(req, res)
-    }))
+    })
+    if (config.server.http2) {
+      // An HTTP/2 stream goes through the same door as an HTTP/1.1 request.
+      this.h2 = new Http2Front(config.server, this.logger, onRequest as unknown as ConstructorParameters<typeof Http2Front>[2])
+      this.h2.attach(this.listener, tlsOptions !== undefined)
+    }
+    this.connections.guard(this.listener)
+    this.listener.on('connection', (socket: Socket) => this.track(socket))
+    this.listener.on('request', onRequest)
     this.listener.on('upgrade', (req, socket: Socket, head: Buffer) => {
       // Node took its own error handler off this socket when it emitted 'upgrade';
       // without one, a client resetting mid-handshake would crash the process.
@@ -334,6 +347,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     this.tracing.commit(Promise.all(older.map(async (g) => { await g.idle() })))
     this.edge.sweep()
     applyTimeouts(this.listener, next.config.server)
+    this.h2?.configure(next.config.server)
     this.logger.level = next.config.logging.level
   }
 
@@ -362,6 +376,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     // net.Server#close stops accepting without http.Server#close's immediate
     // closeIdleConnections(), which would reset requests already on the wire.
     NetServer.prototype.close.call(this.listener)
+    this.h2?.goaway() // GOAWAY: open streams finish, no new ones
     const grace = setTimeout(() => this.listener.closeIdleConnections(), Math.min(1000, budget / 4))
     let expired = false
     const deadline = new Promise<void>((resolve) => setTimeout(() => { expired = true; resolve() }, budget).unref())

@@ -26,9 +26,18 @@ export function upstreamIssues (upstreams: unknown): Issue[] {
       if (problem !== undefined) issues.push({ path, message: problem })
       else if (seen.has(new URL(target.url).origin)) issues.push({ path, message: 'duplicate target (give one target a higher weight instead)' })
       else seen.add(new URL(target.url).origin)
+      const mismatch = protocolProblem(isObject(upstream) ? upstream.protocol : undefined, new URL(target.url).protocol)
+      if (mismatch !== undefined) issues.push({ path, message: mismatch })
     })
   }
   return issues
+}
+
+/** h2 is negotiated by TLS ALPN, h2c is cleartext: a target of the other scheme cannot speak it. */
+function protocolProblem (protocol: unknown, scheme: string): string | undefined {
+  if (protocol === 'h2' && scheme !== 'https:') return "protocol h2 is HTTP/2 over TLS: its targets are https:// (use h2c for cleartext HTTP/2)"
+  if (protocol === 'h2c' && scheme !== 'http:') return 'protocol h2c is cleartext HTTP/2: its targets are http:// (use h2 over TLS)'
+  return undefined
 }
 
 /** Why `text` is not a usable target (an http(s) origin), or undefined when it is. */

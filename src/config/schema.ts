@@ -84,6 +84,7 @@ export const ServerSchema = Obj({
   maxHeaderSize: Size({ default: '16kb', description: 'larger request headers get 431' }),
   maxHeaderCount: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'more request headers get 431' }),
   timeouts: TimeoutsSchema,
+  http2: Type.Boolean({ default: false, description: 'with tls: h2 and http/1.1 by ALPN on one port; without: h2c (prior knowledge) beside HTTP/1.1 on one port' }),
   tls: Type.Optional(ServerTlsSchema)
 }, { default: {} })
 
@@ -204,7 +205,7 @@ export const UpstreamSchema = Obj({
   balancer: Literals(['round-robin', 'weighted-round-robin', 'least-connections', 'ip-hash', 'consistent-hash', 'random', 'p2c-ewma'], { default: 'round-robin' }),
   hashOn: Type.Optional(Type.String({ pattern: '^(ip|header:.+|cookie:.+|claim:.+)$' })),
   healthCheck: Type.Optional(Obj({
-    type: Literals(['http', 'tcp'], { default: 'http', description: 'http: GET path and check the status; tcp: connect only' }),
+    type: Literals(['http', 'tcp', 'grpc'], { default: 'http', description: 'http: GET path and check the status; tcp: connect only; grpc: grpc.health.v1.Health/Check (service from path, / for the server) is SERVING' }),
     path: Type.String({ pattern: '^/', default: '/health' }),
     interval: Duration({ default: '5s', description: 'pause between the end of one check and the start of the next' }),
     timeout: Duration({ default: '2s' }),
@@ -223,6 +224,7 @@ export const UpstreamSchema = Obj({
     volumeThreshold: Type.Integer({ minimum: 1, default: 20, description: 'attempts in the window before it may open' }),
     resetTimeout: Duration({ default: '30s', description: 'open → half-open (one probe)' })
   }, { description: 'one opossum breaker per target; 5xx and no answer are failures, 4xx never' })),
+  protocol: Literals(['http1', 'h2', 'h2c'], { default: 'http1', description: 'http1; h2: HTTP/2 over TLS (https:// targets, ALPN); h2c: HTTP/2 in cleartext with prior knowledge (http:// targets); gRPC needs h2 or h2c' }),
   tls: Type.Optional(UpstreamTlsSchema),
   onNoHealthyTarget: Type.Union([Type.Literal('fail'), Type.Literal('any')], { default: 'fail' }),
   pool: Obj({

@@ -65,6 +65,8 @@ export function headersFor (request: FastifyRequest, route: CompiledRoute, targe
     requestId: request.id,
     upstreamHost: route.config.preserveHost ? (req.headers.host ?? target.host) : target.host
   }, route.requestHeaders)
+  // gRPC servers may insist on `te: trailers` (a hop-by-hop header, removed above).
+  if (request.turnpike.protocol === 'grpc') headers.te = 'trailers'
   const identityHeader = settings.identityHeader
   if (identityHeader !== undefined) {
     delete headers[identityHeader]

@@ -1,6 +1,7 @@
 // What the gateway learns about a request on its way through, kept on the Fastify
 // request so hooks (access log, metrics, and later the policies) can read it.
 import type { FastifyRequest } from 'fastify'
+import type { RequestProtocol } from '../metrics.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { ClientCertificate } from '../tls/client-certificate.js'
 import type { RequestTrace } from '../tracing/request-trace.js'
@@ -36,6 +37,12 @@ export interface RequestContext {
   redisWaited: number
   /** With server.tls.clientCA: the client certificate that verified against it; null otherwise. */
   clientCert: ClientCertificate | null
+  /** How the client spoke: the `protocol` metrics label. */
+  protocol: RequestProtocol
+  /** On a gRPC request: the grpc-status of the answer when known (the gateway's own, or the upstream's trailers). */
+  grpcStatus: number | null
+  /** The HTTP status a gateway-made gRPC answer (HTTP 200) stands for: what logs and metrics count. */
+  answeredAs: number | null
 }
 
 export interface Identity {

@@ -73,7 +73,7 @@ function absoluteForm (url: string): { authority: string, target: string } | nul
 }
 
 /**
- * Only HTTP/1.x is spoken here. llhttp takes a request line without a version
+ * Only HTTP/1.x is spoken on an HTTP/1 connection (HTTP/2 comes by ALPN or preface, src/http2/front.ts). llhttp takes a request line without a version
  * (`GET /x`) as HTTP/0.9, which has neither headers nor Host; forwarded, it became an
  * HTTP/1.1 request without a Host. It is refused (400) instead (nginx 1.22 still
  * answers it the HTTP/0.9 way, with a bare body). `HTTP/2.0` on an HTTP/1 connection
@@ -86,19 +86,60 @@ function badVersion (req: IncomingMessage): Error | null {
   return new VersionNotSupportedError(`HTTP/${req.httpVersion} is not supported on this connection; use HTTP/1.1`)
 }
 
-function examine (req: IncomingMessage, maxHeaderCount: number, bodyLimit: number): EdgeVerdict {
+/** An HTTP/2 stream's request (node:http2 compat): it has a stream, and pseudo-headers for a request line. */
+export function isHttp2 (req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 2 && (req as { stream?: unknown }).stream !== undefined
+}
+
+/**
+ * HTTP/2's own edge: nghttp2 has parsed the frames and refused malformed header
+ * blocks, so what is left is our limits (431 as on HTTP/1.1: the header list size as
+ * RFC 9113 counts it, name + value + 32 per field, and the count) and the authority,
+ * which becomes the Host everyone downstream reads.
+ */
+function examineHttp2 (req: IncomingMessage, maxHeaderCount: number, maxHeaderSize: number): Error | null {
+  const raw = req.rawHeaders
+  let size = 0
+  let pseudo = 0
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string
+    if (name.charCodeAt(0) === 58) pseudo++
+    size += name.length + (raw[i + 1] as string).length + 32
+  }
+  if (raw.length / 2 - pseudo > maxHeaderCount) return new HeadersTooLargeError(`More than ${maxHeaderCount} request headers`)
+  if (size > maxHeaderSize) return new HeadersTooLargeError(`Request headers over ${maxHeaderSize} bytes`)
+  const authority = req.headers[':authority'] ?? req.headers.host
+  if (typeof authority !== 'string' || authority === '') return new BadRequestError('Missing :authority')
+  req.headers.host = authority
+  return null
+}
+
+function examine (req: IncomingMessage, maxHeaderCount: number, bodyLimit: number, maxHeaderSize: number): EdgeVerdict {
+  if (isHttp2(req)) {
+    const h2 = examineHttp2(req, maxHeaderCount, maxHeaderSize)
+    if (h2 !== null) return refuse(h2)
+  } else {
+    const early = examineHttp1(req, maxHeaderCount)
+    if (early !== null) return refuse(early)
+  }
+  return examineTarget(req, bodyLimit)
+}
+
+function examineHttp1 (req: IncomingMessage, maxHeaderCount: number): Error | null {
   const version = badVersion(req)
-  if (version !== null) return refuse(version)
+  if (version !== null) return version
   // Node keeps at most maxHeadersCount headers (set to our limit + 1) and drops the
   // rest silently; seeing more than the limit means "too many", never truncation.
   if (req.rawHeaders.length / 2 > maxHeaderCount) {
-    return refuse(new HeadersTooLargeError(`More than ${maxHeaderCount} request headers`))
+    return new HeadersTooLargeError(`More than ${maxHeaderCount} request headers`)
   }
   const hosts = countHost(req.rawHeaders)
-  if (hosts > 1) return refuse(new BadRequestError('Duplicate Host header'))
-  if (hosts === 0 && req.httpVersionMinor === 1) return refuse(new BadRequestError('Missing Host header'))
-  const framing = badFraming(req)
-  if (framing !== null) return refuse(framing)
+  if (hosts > 1) return new BadRequestError('Duplicate Host header')
+  if (hosts === 0 && req.httpVersionMinor === 1) return new BadRequestError('Missing Host header')
+  return badFraming(req)
+}
+
+function examineTarget (req: IncomingMessage, bodyLimit: number): EdgeVerdict {
   // Refused here, while the headers are being parsed, rather than in the handler: by
   // then Node may already have parsed and dispatched a request pipelined behind it.
   const declared = req.headers['content-length']
@@ -133,14 +174,14 @@ const refusedOn = new WeakSet<object>()
  * The edge verdict for one request. bodyLimit (server.bodyLimit) lets a declared
  * Content-Length over the limit be refused here; without it request-body.ts does so.
  */
-export function inspectRequest (req: IncomingMessage, maxHeaderCount: number, bodyLimit = Infinity): EdgeVerdict {
+export function inspectRequest (req: IncomingMessage, maxHeaderCount: number, bodyLimit = Infinity, maxHeaderSize = Infinity): EdgeVerdict {
   // Why: Node parses pipelined requests eagerly and dispatches each one as soon as its
   // headers are in, while the one before is still being answered. A refusal goes out
   // with `Connection: close`, so the client never sees an answer to what follows it
   // (nginx never even reads it); it must not reach an upstream either, e.g. a request
   // smuggled behind a `Transfer-Encoding: gzip, chunked` body.
   if (refusedOn.has(req.socket)) return refuse(new BadRequestError('An earlier request on this connection was refused'))
-  const verdict = examine(req, maxHeaderCount, bodyLimit)
+  const verdict = examine(req, maxHeaderCount, bodyLimit, maxHeaderSize)
   if (verdict.error !== null) refusedOn.add(req.socket)
   return verdict
 }

@@ -24,6 +24,7 @@ import { forwardWithRetries } from './retry-loop.js'
 import { freshConnection, mayBeStaleConnection } from './stale-connection.js'
 import { mayRetryMethod } from '../upstream/retry.js'
 import { waitForRoom } from './admission.js'
+import { grpcDeadline } from '../grpc/status.js'
 
 /** `given`: the request body when a caller already took it (a mirror reads small ones whole). */
 export async function forward (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
@@ -96,7 +97,7 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
       method: req.method as 'GET',
       headers,
       body,
-      headersTimeout: route.config.timeout,
+      headersTimeout: request.turnpike.protocol === 'grpc' ? grpcDeadline(req.headers['grpc-timeout'], route.config.timeout) : route.config.timeout,
       bodyTimeout: 0 // streams and SSE may be quiet for long; the client decides
     }, relay)
   })

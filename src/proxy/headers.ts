@@ -67,7 +67,8 @@ export function upstreamRequestHeaders (req: IncomingMessage, facts: ForwardingF
   const listed = connectionListed(incoming.connection)
   const out: OutgoingHeaders = {}
   for (const name in incoming) {
-    if (isHopByHop(name, listed) || GATEWAY_OWNED.has(name)) continue
+    // HTTP/2 pseudo-headers (:method, :path, :authority…) are the request line, not headers.
+    if (name.charCodeAt(0) === 58 || isHopByHop(name, listed) || GATEWAY_OWNED.has(name)) continue
     const value = incoming[name]
     if (value !== undefined) out[name] = value
   }
@@ -91,7 +92,7 @@ export function clientResponseHeaders (upstream: Record<string, string | string[
   const listed = connectionListed(upstream.connection)
   const out: OutgoingHeaders = {}
   for (const name in upstream) {
-    if (isHopByHop(name, listed)) continue
+    if (name.charCodeAt(0) === 58 || isHopByHop(name, listed)) continue
     const value = upstream[name]
     if (value !== undefined) out[name] = value
   }

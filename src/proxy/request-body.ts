@@ -113,6 +113,26 @@ async function * chunked (req: BodyRequest, limit: number): AsyncGenerator<Buffe
   }
 }
 
+/**
+ * An HTTP/2 body of no declared length: there is one unless the HEADERS frame ended
+ * the stream. HTTP/2 frames it, so there is no framing to hold back for; each chunk
+ * goes on as it comes (a gRPC stream sends a message and waits for the answer).
+ */
+function http2Body (req: BodyRequest, limit: number): Readable | null {
+  if ((req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders !== false) return null
+  req[HANDED_ON] = true
+  return counted(req, limit) as unknown as Readable
+}
+
+async function * counted (req: BodyRequest, limit: number): AsyncGenerator<Buffer> {
+  let seen = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    seen += chunk.length
+    if (seen > limit) throw new BodyLimitExceeded(`request body over ${limit} bytes`)
+    yield chunk
+  }
+}
+
 /** undici's `body` option for this request: null, the request itself, or a counting stream. */
 export function requestBody (req: IncomingMessage, limit: number): Readable | null {
   const r = req as BodyRequest
@@ -126,6 +146,7 @@ export function requestBody (req: IncomingMessage, limit: number): Readable | nu
     sendContinue(req)
     return bodyAfterUpgrade(req, length) ?? req
   }
+  if (req.httpVersionMajor === 2) return http2Body(r, limit)
   if (req.headers['transfer-encoding'] === undefined) return null
   bodyAfterUpgrade(req, null) // an upgrade request with a chunked body: 400
   sendContinue(req)

@@ -81,7 +81,11 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
     // Vary is a list: a policy's (Origin) adds to the upstream's rather than replacing it.
     if (upstreamVary !== undefined && own.vary !== undefined) out.vary = mergeVary(upstreamVary, own.vary as string | string[])
-    if (this.closeConnection()) out.connection = 'close'
+    const ctx = this.request.turnpike
+    if (ctx.protocol !== 'http1') {
+      // gRPC's status comes in the head of a trailers-only answer, else in the trailers.
+      if (ctx.protocol === 'grpc' && headers['grpc-status'] !== undefined) ctx.grpcStatus = Number(headers['grpc-status'])
+    } else if (this.closeConnection()) out.connection = 'close' // an HTTP/2 stream has no connection of its own
     this.started = true
     if (this.throughFastify) {
       this.sendThroughFastify(statusCode, out)
@@ -128,10 +132,15 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd (): void {
+  onResponseEnd (_controller: Controller, trailers: Record<string, string | string[] | undefined>): void {
     if (this.held) return
-    if (this.body !== null) this.body.end()
-    else this.res.end()
+    if (this.body !== null) {
+      this.body.end()
+      return
+    }
+    // HTTP/2 trailers (gRPC's grpc-status and grpc-message) go on to an HTTP/2 client.
+    if (this.request.turnpike.protocol !== 'http1') relayTrailers(this.request, this.res, trailers)
+    this.res.end()
   }
 
   onResponseError (_controller: Controller, err: Error): void {
@@ -144,4 +153,17 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     if (this.body !== null) this.body.destroy(err)
     else this.res.destroy(err)
   }
+}
+
+function relayTrailers (request: FastifyRequest, res: ServerResponse, trailers: Record<string, string | string[] | undefined>): void {
+  let out: Record<string, string | string[]> | null = null
+  for (const name in trailers) {
+    const value = trailers[name]
+    if (value === undefined || name.charCodeAt(0) === 58) continue
+    ;(out ??= {})[name] = value
+  }
+  if (out === null) return
+  const status = out['grpc-status']
+  if (status !== undefined) request.turnpike.grpcStatus = Number(status)
+  res.addTrailers(out)
 }

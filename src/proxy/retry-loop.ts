@@ -57,9 +57,12 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
   let tried: Target[] | undefined
   let staleReplayed = false
   let fresh = false
+  // gRPC is retried only when it is UNAVAILABLE before any byte of an answer (refused,
+  // reset): an answer with a status, even an error one, is the call's outcome.
+  const grpc = request.turnpike.protocol === 'grpc'
   for (let retry = 1; ; retry++) {
     const mayRetry = replayable && retry <= policy.attempts
-    const hold = mayRetry ? (status: number) => policy.retriesStatus(status) && budget.tryRetry() : undefined
+    const hold = mayRetry && !grpc ? (status: number) => policy.retriesStatus(status) && budget.tryRetry() : undefined
     let failure: unknown
     try {
       await attempt(request, reply, route, upstream, settings, target, body, hold, false, fresh)
@@ -71,7 +74,7 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
         retry-- // the same try once more, on a new connection: not one of the attempts
         continue
       }
-      const retries = policy.retriesError(err) || (isBadGateway(err) && policy.retriesStatus(502))
+      const retries = grpc ? isBadGateway(err) : policy.retriesError(err) || (isBadGateway(err) && policy.retriesStatus(502))
       const again = err instanceof HeldStatus || (mayRetry && retries && budget.tryRetry())
       if (!again || res.destroyed) throw clientError(request, err, body, upstream, route, settings)
       failure = err

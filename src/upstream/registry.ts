@@ -3,7 +3,7 @@
 // its health (held by the HealthRegistry, keyed by upstream name + origin, so even a
 // changed pool keeps it). Generations acquire the targets they list and release them
 // when they are retired; the last release closes the pool gracefully.
-import { Pool } from 'undici'
+import { targetDispatcher } from './dispatcher.js'
 import type { UpstreamConfig } from '../config/schema.js'
 import { DiscoveryRegistry } from './discovery/discovery-registry.js'
 import { HealthRegistry, type RemoteVerdicts } from './health/health-registry.js'
@@ -14,7 +14,7 @@ import type { UpstreamTls } from '../tls/upstream-tls.js'
 
 type PoolConfig = UpstreamConfig['pool']
 /** What of an upstream's config a target's long-lived state depends on. */
-export type TargetSettings = Pick<UpstreamConfig, 'pool' | 'healthCheck' | 'outlierDetection' | 'circuitBreaker' | 'limits'>
+export type TargetSettings = Pick<UpstreamConfig, 'pool' | 'protocol' | 'healthCheck' | 'outlierDetection' | 'circuitBreaker' | 'limits'>
 
 interface Entry { state: TargetState, refs: number, health: TargetHealth }
 
@@ -33,8 +33,8 @@ export class TargetRegistry {
   /** DNS discovery per upstream, shared by the generations that resolve the same name. */
   readonly discovery = new DiscoveryRegistry()
 
-  private static keyOf (upstream: string, origin: string, pool: PoolConfig, tls: UpstreamTls | undefined): string {
-    return `${upstream}\u0000${origin}\u0000${pool.connections}/${pool.keepAlive}/${pool.connectTimeout}\u0000${tls?.digest ?? ''}`
+  private static keyOf (upstream: string, origin: string, pool: PoolConfig, tls: UpstreamTls | undefined, protocol: string): string {
+    return `${upstream}\u0000${origin}\u0000${pool.connections}/${pool.keepAlive}/${pool.connectTimeout}\u0000${tls?.digest ?? ''}\u0000${protocol}`
   }
 
   /**
@@ -43,18 +43,12 @@ export class TargetRegistry {
    */
   acquire (upstream: string, origin: string, settings: TargetSettings, tls?: UpstreamTls, joining = false): TargetState {
     const { pool } = settings
-    const key = TargetRegistry.keyOf(upstream, origin, pool, tls)
+    const key = TargetRegistry.keyOf(upstream, origin, pool, tls, settings.protocol ?? 'http1')
     const health = this.health.acquire(upstream, origin, settings, tls, joining)
     let entry = this.entries.get(key)
     if (entry === undefined) {
       const connect = Object.freeze({ timeout: pool.connectTimeout, ...tls?.connect })
-      const dispatcher = new Pool(origin, {
-        connections: pool.connections,
-        keepAliveTimeout: pool.keepAlive,
-        keepAliveMaxTimeout: Math.max(pool.keepAlive, 1000),
-        connect,
-        pipelining: 1
-      })
+      const dispatcher = targetDispatcher(origin, settings.protocol ?? 'http1', pool, connect)
       entry = { state: { upstream, origin, pool: dispatcher, connect, activeRequests: 0, available: true, breaker: undefined, gate: undefined }, refs: 0, health }
       health.attach(entry.state)
       this.entries.set(key, entry)
@@ -69,7 +63,7 @@ export class TargetRegistry {
   }
 
   release (upstream: string, origin: string, settings: TargetSettings, tls?: UpstreamTls): void {
-    const key = TargetRegistry.keyOf(upstream, origin, settings.pool, tls)
+    const key = TargetRegistry.keyOf(upstream, origin, settings.pool, tls, settings.protocol ?? 'http1')
     const entry = this.entries.get(key)
     if (entry === undefined) return
     this.health.release(upstream, origin, settings, tls)

@@ -63,6 +63,7 @@ export class ActiveChecker extends EventEmitter<{ check: [boolean] }> {
   private what (count: number): string {
     const { type, path, expectStatus } = this.config
     const checks = count === 1 ? 'check' : 'checks'
+    if (type === 'grpc') return `${count} ${checks} of grpc.health.v1.Health/Check (expecting SERVING)`
     return type === 'tcp' ? `${count} TCP connect ${checks}` : `${count} ${checks} of GET ${path} (expecting ${expectStatus})`
   }
 

@@ -7,6 +7,7 @@ import type { ConnectionOptions } from 'node:tls'
 import { Client } from 'undici'
 import type { HealthCheckConfig } from './types.js'
 import { statusMatcher } from './status-ranges.js'
+import { grpcProbe } from './grpc-probe.js'
 
 export interface Probe {
   /** One check; `signal` aborts it (timeout or shutdown). */
@@ -16,6 +17,7 @@ export interface Probe {
 
 /** `tls`: the upstream's TLS settings, for https:// origins (an HTTP probe verifies as traffic does). */
 export function probeFor (origin: string, config: HealthCheckConfig, tls?: Readonly<ConnectionOptions>): Probe {
+  if (config.type === 'grpc') return grpcProbe(origin, config, tls)
   return config.type === 'tcp' ? tcpProbe(origin, config) : httpProbe(origin, config, tls)
 }
 
