@@ -55,9 +55,9 @@ test('two worker processes serve the port; the primary serves none of it', async
 
 test('/metrics sums the workers\' counters and merges histograms; process metrics carry worker', async () => {
   const text = await (await request(gw.adminUrl + '/metrics')).body.text()
-  assert.match(text, /^turnpike_requests_total\{route="app",method="GET",status="200"\} 40$/m)
-  assert.match(text, /^turnpike_request_duration_seconds_count\{route="app",method="GET"\} 40$/m)
-  assert.match(text, /^turnpike_request_duration_seconds_bucket\{le="\+Inf",route="app",method="GET"\} 40$/m)
+  assert.match(text, /^turnpike_requests_total\{route="app",method="GET",status="200",protocol="http1"\} 40$/m)
+  assert.match(text, /^turnpike_request_duration_seconds_count\{route="app",method="GET",protocol="http1"\} 40$/m)
+  assert.match(text, /^turnpike_request_duration_seconds_bucket\{le="\+Inf",route="app",method="GET",protocol="http1"\} 40$/m)
   for (const worker of ['primary', '1', '2']) assert.match(text, new RegExp(`^process_cpu_user_seconds_total\\{worker="${worker}"\\} `, 'm'))
   assert.match(text, /^turnpike_worker_restarts_total 0$/m)
   const stats = await adminJson<Stats>(gw, '/stats')

@@ -139,7 +139,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       return
     }
     // HTTP/2 trailers (gRPC's grpc-status and grpc-message) go on to an HTTP/2 client.
-    if (this.request.turnpike.protocol !== 'http1') relayTrailers(this.request, this.res, h2Trailers(_controller, trailers))
+    if (this.request.turnpike.protocol !== 'http1') relayTrailers(this.request, this.res, trailers)
     this.res.end()
   }
 
@@ -153,18 +153,6 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     if (this.body !== null) this.body.destroy(err)
     else this.res.destroy(err)
   }
-}
-
-/**
- * Why: undici 7's HTTP/2 client hands trailers on as an object, and its adapter to
- * the dispatch-handler API parses them as a raw [name, value, …] array, so they
- * arrive empty; the controller still holds what the client gave it.
- */
-function h2Trailers (controller: Controller, parsed: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
-  const raw = (controller as { rawTrailers?: unknown }).rawTrailers
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return parsed
-  for (const _ in parsed) return parsed
-  return raw as Record<string, string | string[] | undefined>
 }
 
 function relayTrailers (request: FastifyRequest, res: ServerResponse, trailers: Record<string, string | string[] | undefined>): void {

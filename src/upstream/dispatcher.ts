@@ -1,36 +1,19 @@
-// The connection pool of one target, by the upstream's `protocol`. All three are
-// undici: its Pool multiplexes HTTP/2 streams on a connection (`allowH2`, ALPN over
-// TLS; H2CClient, prior knowledge in cleartext), receives HTTP/2
-// trailers (relayed to gRPC clients) and keeps the dispatch-handler API that the
-// forwarding path and its relay are written on, so node:http2 is not needed here.
-// What undici does not do (it cannot send request trailers) gRPC clients never use.
-import { H2CClient, Pool, type Dispatcher } from 'undici'
+// The connection pool of one target, by the upstream's `protocol`: undici's Pool for
+// HTTP/1.1 (one request per connection at a time, pipelining off), node:http2
+// sessions for h2 (TLS, ALPN) and h2c (cleartext, prior knowledge); see
+// h2-dispatcher.ts for why undici's HTTP/2 client is not used there.
+import { Pool, type Dispatcher } from 'undici'
 import type { ConnectionOptions } from 'node:tls'
 import type { UpstreamConfig } from '../config/schema.js'
-
-/** Streams undici puts on one HTTP/2 connection before it opens another (Node's and nginx's default limits are 100 and 128). */
-export const STREAMS_PER_CONNECTION = 100
+import { Http2Dispatcher } from './h2-dispatcher.js'
 
 export function targetDispatcher (origin: string, protocol: UpstreamConfig['protocol'], pool: UpstreamConfig['pool'], connect: Readonly<ConnectionOptions & { timeout: number }>): Dispatcher {
-  const common = {
+  if (protocol !== 'http1') return new Http2Dispatcher(origin, { connections: pool.connections, keepAlive: pool.keepAlive, connect })
+  return new Pool(origin, {
     connections: pool.connections,
     keepAliveTimeout: pool.keepAlive,
-    keepAliveMaxTimeout: Math.max(pool.keepAlive, 1000)
-  }
-  if (protocol === 'http1') return new Pool(origin, { ...common, connect, pipelining: 1 })
-  if (protocol === 'h2') {
-    return new Pool(origin, { ...common, connect, allowH2: true, pipelining: STREAMS_PER_CONNECTION, maxConcurrentStreams: STREAMS_PER_CONNECTION })
-  }
-  // h2c: Pool builds its connector without `useH2c`, so each client is undici's
-  // H2CClient, which builds its own with it.
-  return new Pool(origin, {
-    ...common,
-    factory: (o) => new H2CClient(o, {
-      keepAliveTimeout: common.keepAliveTimeout,
-      keepAliveMaxTimeout: common.keepAliveMaxTimeout,
-      connect,
-      pipelining: STREAMS_PER_CONNECTION,
-      maxConcurrentStreams: STREAMS_PER_CONNECTION
-    }) as unknown as Dispatcher
+    keepAliveMaxTimeout: Math.max(pool.keepAlive, 1000),
+    connect,
+    pipelining: 1
   })
 }
