@@ -13,6 +13,8 @@ export interface BenchArgs {
   pin: boolean
   /** Instead of the targets: the rate-limited route on Redis, healthy, stalled and resumed (bench/redis-stall.ts). */
   redisStall: boolean
+  /** Instead of the targets: HTTP/2 and gRPC with h2load (bench/http2.ts). */
+  http2: boolean
   help: boolean
 }
 
@@ -27,6 +29,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --write-docs        rewrite the table in docs/performance.md
   --redis-stall       instead: a rate-limited route on Redis, healthy, stalled (SIGSTOP)
                       and resumed, beside the in-process store (needs redis-server)
+  --http2             instead: HTTP/2 (h2c) through Turnpike and nginx, the same route over
+                      HTTP/1.1, gRPC unary through Turnpike and direct (needs h2load)
 `
 
 function int (flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -50,6 +54,7 @@ export function parseBenchArgs (argv: string[]): BenchArgs {
       'no-pin': { type: 'boolean', default: false },
       'write-docs': { type: 'boolean', default: false },
       'redis-stall': { type: 'boolean', default: false },
+      http2: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -65,6 +70,7 @@ export function parseBenchArgs (argv: string[]): BenchArgs {
     loadgen,
     pin: !values['no-pin'],
     redisStall: values['redis-stall'],
+    http2: values.http2,
     help: values.help
   }
 }

@@ -21,6 +21,7 @@ import type { BenchContext, Running, Target } from './targets/types.js'
 import { findExecutable } from './tools.js'
 import { treeCpuMs } from './cpu.js'
 import { formatStall, runRedisStall } from './redis-stall.js'
+import { formatHttp2, runHttp2Bench } from './http2.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const PROXY_CPU = 1
@@ -140,6 +141,17 @@ async function redisStall (args: BenchArgs, procs: ProcessRegistry, tmpDir: stri
   return report.floor.p99Ok && report.floor.rpsOk ? 0 : 1
 }
 
+/** --http2: HTTP/2 and gRPC, printed and written to bench/results/http2.json. */
+async function http2 (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): Promise<number> {
+  const report = await runHttp2Bench(args, procs, ROOT, tmpDir, PROXY_CPU, SIDE_CPU)
+  console.log(`\n${formatHttp2(report)}\n`)
+  const resultsDir = join(ROOT, 'bench', 'results')
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(join(resultsDir, 'http2.json'), `${JSON.stringify({ machine: describeMachine(), ...report }, null, 2)}\n`)
+  console.log('bench: wrote bench/results/http2.json')
+  return report.floorMet && report.rows.every((r) => r.failed === 0) ? 0 : 1
+}
+
 async function main (): Promise<number> {
   const args = parseBenchArgs(process.argv.slice(2))
   if (args.help) {
@@ -164,6 +176,7 @@ async function main (): Promise<number> {
 
   try {
     if (args.redisStall) return await redisStall(args, procs, tmpDir)
+    if (args.http2) return await http2(args, procs, tmpDir)
     const report = await bench(args, procs, tmpDir)
     await cleanup()
     const text = formatReport(report)
