@@ -155,3 +155,23 @@ ${routes()}`)
     await gw.close()
   }
 })
+
+test('security.connections counts an HTTP/2 session as one connection, however many streams it carries', async () => {
+  const gw = await startGateway(`server: { host: 127.0.0.1, port: 0, http2: true }
+admin: { host: 127.0.0.1, port: 0, token: t }
+logging: { level: error, accessLog: false }
+security: { connections: { perIp: 1 } }
+${routes()}`)
+  try {
+    const session = await openSession(gw.url)
+    const answers = await Promise.all(Array.from({ length: 10 }, async (_, i) => await h2Request(session, { ':method': 'GET', ':path': `/app/${i}` })))
+    assert.deepEqual(answers.map((a) => a.status), Array(10).fill(200))
+    // A second connection from the same address is over the limit.
+    const refused = await request(`${gw.url}/app/second`)
+    assert.equal(refused.statusCode, 429)
+    await refused.body.dump()
+    session.close()
+  } finally {
+    await gw.close()
+  }
+})
