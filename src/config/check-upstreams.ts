@@ -23,10 +23,14 @@ export function upstreamIssues (upstreams: unknown): Issue[] {
       if (!isObject(target) || typeof target.url !== 'string') return
       const path = ['upstreams', name, 'targets', j, 'url']
       const problem = targetUrlProblem(target.url)
-      if (problem !== undefined) issues.push({ path, message: problem })
-      else if (seen.has(new URL(target.url).origin)) issues.push({ path, message: 'duplicate target (give one target a higher weight instead)' })
-      else seen.add(new URL(target.url).origin)
-      const mismatch = protocolProblem(isObject(upstream) ? upstream.protocol : undefined, new URL(target.url).protocol)
+      if (problem !== undefined) {
+        issues.push({ path, message: problem })
+        return
+      }
+      const url = new URL(target.url)
+      if (seen.has(url.origin)) issues.push({ path, message: 'duplicate target (give one target a higher weight instead)' })
+      else seen.add(url.origin)
+      const mismatch = protocolProblem(isObject(upstream) ? upstream.protocol : undefined, url.protocol)
       if (mismatch !== undefined) issues.push({ path, message: mismatch })
     })
   }
