@@ -17,7 +17,8 @@ import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { headersFor, upstreamPath, type ForwardSettings } from './attempt.js'
 import { clientIpOf } from './context.js'
-import { clientError, forward } from './forward.js'
+import { forward } from './forward.js'
+import { clientError } from './one-attempt.js'
 import { requestBody } from './request-body.js'
 
 /** The largest body that is mirrored. */

@@ -28,7 +28,7 @@ import { budgetOf, MAX_REPLAY_BODY, mayRetryMethod, type RetryPolicy } from '../
 import type { Target } from '../upstream/target.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { pickTarget, type ForwardSettings } from './attempt.js'
-import { attempt, clientError } from './forward.js'
+import { attempt, clientError } from './one-attempt.js'
 import { HeldStatus } from './response-relay.js'
 import { requestBody } from './request-body.js'
 import { mayBeStaleConnection } from './stale-connection.js'
