@@ -8,7 +8,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Logger } from 'pino'
 import type { GatewayConfig } from './config/schema.js'
 import { MethodNotAllowedError, NoRouteError } from './errors.js'
-import { NO_ROUTE_LABEL, observeRequest, openWebSocket } from './metrics.js'
+import { NO_ROUTE_LABEL, type GatewayMetrics } from './metrics.js'
 import type { ForwardSettings } from './proxy/attempt.js'
 import { clientIpOf } from './proxy/context.js'
 import { restoreContentType } from './proxy/content-type.js'
@@ -42,6 +42,8 @@ export interface AppOptions {
   readonly logger: Logger
   readonly lifecycle: Lifecycle
   readonly edge: EdgeState
+  /** The gateway's metrics: they outlive the generation. */
+  readonly metrics: GatewayMetrics
   /** This generation's tracer provider; null while tracing is off. */
   readonly tracing?: Tracing | null
   /** The process's /stats collector, fed one call per finished request. */
@@ -82,7 +84,7 @@ function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyRe
 }
 
 export async function buildApp (options: AppOptions): Promise<GenerationApp> {
-  const { config, registry, logger, lifecycle, edge, stats } = options
+  const { config, registry, logger, lifecycle, edge, stats, metrics } = options
   const server = config.server
   const trust = compileTrust(server.trustProxy)
   const table = new RouteTable(config.routes)
@@ -95,7 +97,8 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     trust,
     accessLog,
     draining: () => lifecycle.draining,
-    identityHeader: config.auth?.identityHeader?.toLowerCase()
+    identityHeader: config.auth?.identityHeader?.toLowerCase(),
+    metrics
   }
   let handle: GenerationApp['handle'] | undefined
 
@@ -135,7 +138,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   })
   app.setErrorHandler(errorBody)
 
-  const policyOptions: PolicyOptions = { config, edge, table, logger }
+  const policyOptions: PolicyOptions = { config, edge, table, logger, metrics }
   // First, so that every answer carries them, the gateway's own errors included.
   await app.register(securityHeaders, policyOptions)
 
@@ -197,7 +200,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
     const routeName = ctx.route?.name ?? NO_ROUTE_LABEL
     // A split route's counts also say which upstream took each request.
-    observeRequest(routeName, request.method, status, seconds, ctx.route?.upstream === undefined ? ctx.upstream?.name : undefined)
+    metrics.observeRequest(routeName, request.method, status, seconds, ctx.route?.upstream === undefined ? ctx.upstream?.name : undefined)
     if (ctx.trace !== null) ctx.trace.finish(status, ctx.route)
     stats?.record(routeName, status, seconds)
     if (!accessLog) return
@@ -218,7 +221,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   }
   const recordTunnel = (request: FastifyRequest): void => {
     const socket = request.raw.socket
-    const closed = openWebSocket(request.turnpike.route?.name ?? NO_ROUTE_LABEL)
+    const closed = metrics.openWebSocket(request.turnpike.route?.name ?? NO_ROUTE_LABEL)
     // The server span is the handshake: it ends with the 101, not with the tunnel.
     request.turnpike.trace?.finish(101, request.turnpike.route)
     const done = (): void => {

@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { countInternalError } from '../metrics.js'
+import type { GatewayMetrics } from '../metrics.js'
 import { answerOnSocket } from './raw-answer.js'
 
 export type SocketEvent = 'request' | 'checkContinue' | 'upgrade' | 'connect' | 'clientError'
@@ -24,7 +24,7 @@ function ownerOf (socket: Duplex): ServerResponse | null {
 }
 
 export class LastDefence {
-  constructor (private readonly logger: Logger) {}
+  constructor (private readonly logger: Logger, private readonly metrics: GatewayMetrics) {}
 
   /**
    * A 'request' or 'checkContinue' listener that cannot throw; made once, so the hot
@@ -53,7 +53,7 @@ export class LastDefence {
   }
 
   private caught (event: SocketEvent, err: unknown, socket: Duplex, res: ServerResponse | null): void {
-    countInternalError(event)
+    this.metrics.countInternalError(event)
     this.logger.error({ err, event }, 'internal error while handling a request: answered 500, the gateway carries on')
     try {
       this.answer(socket, res ?? ownerOf(socket))

@@ -8,6 +8,7 @@ import { hashKeyOf } from '../upstream/hash-key.js'
 import type { Target } from '../upstream/target.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { plainAddress, upstreamRequestHeaders, type OutgoingHeaders } from './headers.js'
+import type { GatewayMetrics } from '../metrics.js'
 import type { TrustFunction } from './trust.js'
 import { clientIpOf } from './context.js'
 
@@ -19,6 +20,8 @@ export interface ForwardSettings {
   readonly draining: () => boolean
   /** Lower-case `auth.identityHeader`: the caller's identity goes upstream in it; never the client's own. */
   readonly identityHeader: string | undefined
+  /** The gateway's metrics (retries, mirrored copies, upstream latency). */
+  readonly metrics: GatewayMetrics
 }
 
 /** A target for this request; a 503 with Retry-After when the upstream has none. */

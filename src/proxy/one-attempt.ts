@@ -89,16 +89,16 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
       }
       const latencyMs = performance.now() - sentAt
       if (err instanceof HeldStatus) {
-        reportOutcome(upstream, target, { ok: false, status: err.status, latencyMs })
+        reportOutcome(upstream, target, { ok: false, status: err.status, latencyMs }, settings.metrics)
         throw err
       }
       // A body over the limit, or a client that left, is not the target's failure.
-      if (!isClientFault(err)) reportOutcome(upstream, target, { ok: false, status: 0, latencyMs })
+      if (!isClientFault(err)) reportOutcome(upstream, target, { ok: false, status: 0, latencyMs }, settings.metrics)
       throw mapError ? clientError(request, err, body, upstream, route, settings) : err
     }
   }
   if (span !== null) span.answered(status)
-  reportOutcome(upstream, target, { ok: status < 500, status, latencyMs: performance.now() - sentAt })
+  reportOutcome(upstream, target, { ok: status < 500, status, latencyMs: performance.now() - sentAt }, settings.metrics)
 }
 
 /** A streamed request body that will not be sent: read what the client still sends, so its connection stays usable. */

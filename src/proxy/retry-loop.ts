@@ -23,7 +23,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { CompiledRoute } from '../routing/compiled-route.js'
-import { countRetry } from '../metrics.js'
 import { budgetOf, MAX_REPLAY_BODY, mayRetryMethod, type RetryPolicy } from '../upstream/retry.js'
 import type { Target } from '../upstream/target.js'
 import type { Upstream } from '../upstream/upstream-set.js'
@@ -76,7 +75,7 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
       if (!again || res.destroyed) throw clientError(request, err, body, upstream, route, settings)
       failure = err
     }
-    countRetry(route.name)
+    settings.metrics.countRetry(route.name)
     ;(tried ??= []).push(target)
     const wait = policy.delay(retry, Math.random)
     if (wait > 0) await sleep(wait, undefined, { ref: false })

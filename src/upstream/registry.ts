@@ -11,6 +11,7 @@ import type { HealthLog, TargetHealth } from './health/target-health.js'
 import { TargetGate } from './limits.js'
 import type { TargetState } from './target.js'
 import type { UpstreamTls } from '../tls/upstream-tls.js'
+import type { GatewayMetrics } from '../metrics.js'
 
 type PoolConfig = UpstreamConfig['pool']
 /** What of an upstream's config a target's long-lived state depends on. */
@@ -26,12 +27,13 @@ export class TargetRegistry {
    * `remote`: active-check verdicts come from elsewhere (a cluster worker's primary).
    * `log` hears of targets leaving rotation and coming back.
    */
-  constructor (remote: RemoteVerdicts | null = null, log?: HealthLog) {
-    this.health = new HealthRegistry(remote, log)
+  constructor (private readonly metrics: GatewayMetrics, remote: RemoteVerdicts | null = null, log?: HealthLog) {
+    this.health = new HealthRegistry(metrics, remote, log)
+    this.discovery = new DiscoveryRegistry(metrics)
   }
 
   /** DNS discovery per upstream, shared by the generations that resolve the same name. */
-  readonly discovery = new DiscoveryRegistry()
+  readonly discovery: DiscoveryRegistry
 
   private static keyOf (upstream: string, origin: string, pool: PoolConfig, tls: UpstreamTls | undefined): string {
     return `${upstream}\u0000${origin}\u0000${pool.connections}/${pool.keepAlive}/${pool.connectTimeout}\u0000${tls?.digest ?? ''}`
@@ -63,7 +65,7 @@ export class TargetRegistry {
     // The newest generation's limits are the ones in force; a request keeps the gate it entered.
     const { limits } = settings
     if (limits === undefined) entry.state.gate = undefined
-    else if (entry.state.gate === undefined) entry.state.gate = new TargetGate(upstream, limits)
+    else if (entry.state.gate === undefined) entry.state.gate = new TargetGate(upstream, limits, this.metrics)
     else entry.state.gate.configure(limits)
     return entry.state
   }
