@@ -3,8 +3,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CircuitOpenError, NoHealthyTargetError } from '../errors.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
-import { usesHashKey } from '../upstream/balancers/index.js'
-import { hashKeyOf } from '../upstream/hash-key.js'
 import type { Target } from '../upstream/target.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { plainAddress, upstreamRequestHeaders, type OutgoingHeaders } from './headers.js'
@@ -26,8 +24,7 @@ export interface ForwardSettings {
 
 /** A target for this request; a 503 with Retry-After when the upstream has none. */
 export function pickTarget (request: FastifyRequest, reply: FastifyReply, upstream: Upstream): Target {
-  const { balancer, hashOn } = upstream.config
-  const hashKey = usesHashKey(balancer) ? hashKeyOf(request, hashOn) : undefined
+  const hashKey = upstream.hashKey === undefined ? undefined : upstream.hashKey(request)
   const target = upstream.balancer.pick({ clientIp: clientIpOf(request), hashKey })
   if (target === undefined) throw noTarget(reply, upstream)
   request.turnpike.target = target

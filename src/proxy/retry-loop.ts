@@ -23,7 +23,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { CompiledRoute } from '../routing/compiled-route.js'
-import { budgetOf, MAX_REPLAY_BODY, mayRetryMethod, type RetryPolicy } from '../upstream/retry.js'
+import { MAX_REPLAY_BODY, mayRetryMethod, type RetryPolicy } from '../upstream/retry.js'
 import type { Target } from '../upstream/target.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { pickTarget, type ForwardSettings } from './attempt.js'
@@ -50,7 +50,7 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
       replayable = false
     }
   }
-  const budget = budgetOf(upstream.name)
+  const budget = upstream.retryBudget
   budget.request()
   const res = reply.raw
   let tried: Target[] | undefined

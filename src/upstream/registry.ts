@@ -12,6 +12,7 @@ import { TargetGate } from './limits.js'
 import type { TargetState } from './target.js'
 import type { UpstreamTls } from '../tls/upstream-tls.js'
 import type { GatewayMetrics } from '../metrics.js'
+import { RetryBudget } from './retry.js'
 
 type PoolConfig = UpstreamConfig['pool']
 /** What of an upstream's config a target's long-lived state depends on. */
@@ -21,6 +22,8 @@ interface Entry { state: TargetState, refs: number, health: TargetHealth }
 
 export class TargetRegistry {
   private readonly entries = new Map<string, Entry>()
+  /** Per upstream name, so a reload keeps what retries have spent. */
+  private readonly retryBudgets = new Map<string, RetryBudget>()
   readonly health: HealthRegistry
 
   /**
@@ -82,6 +85,16 @@ export class TargetRegistry {
     entry.state.pool.close().catch(() => undefined)
   }
 
+  /** The retry budget of the upstream called `upstream` (one per name for the gateway's life). */
+  retryBudget (upstream: string): RetryBudget {
+    let budget = this.retryBudgets.get(upstream)
+    if (budget === undefined) {
+      budget = new RetryBudget()
+      this.retryBudgets.set(upstream, budget)
+    }
+    return budget
+  }
+
   /** Every live target state (for /backends and metrics). */
   states (): TargetState[] {
     return [...this.entries.values()].map((e) => e.state)
@@ -90,6 +103,7 @@ export class TargetRegistry {
   async closeAll (): Promise<void> {
     const pools = [...this.entries.values()].map((e) => e.state.pool)
     this.entries.clear()
+    this.retryBudgets.clear()
     this.discovery.closeAll()
     this.health.closeAll()
     await Promise.allSettled(pools.map(async (p) => await p.close()))

@@ -121,15 +121,3 @@ export class RetryBudget {
     }
   }
 }
-
-const budgets = new Map<string, RetryBudget>()
-
-/** The budget of an upstream (by name, so it outlives a reload). */
-export function budgetOf (upstream: string): RetryBudget {
-  let budget = budgets.get(upstream)
-  if (budget === undefined) {
-    budget = new RetryBudget()
-    budgets.set(upstream, budget)
-  }
-  return budget
-}
