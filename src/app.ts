@@ -2,11 +2,12 @@
 // route table and upstreams of one frozen config. The long-lived listener in server.ts
 // hands each request to the current generation's handler, so a reload is one
 // reference swap, and requests already inside an older generation finish there.
-import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from './config/schema.js'
+import { errorBody } from './error-body.js'
 import { MethodNotAllowedError, NoRouteError } from './errors.js'
 import { NO_ROUTE_LABEL, type GatewayMetrics } from './metrics.js'
 import type { ForwardSettings } from './proxy/attempt.js'
@@ -63,7 +64,7 @@ function requestId (req: IncomingMessage): string {
   return typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID()
 }
 
-function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+function answerError (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500
   const ours = err.code?.startsWith('TURNPIKE_') === true || status < 500
   if (status >= 500 && !ours) request.log.error({ err, reqId: request.id }, 'request failed')
@@ -74,13 +75,8 @@ function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyRe
   if (allow !== undefined) reply.header('allow', allow.join(', '))
   if (status === 400 || status === 413 || status === 414 || status === 431 || status === 505) reply.header('connection', 'close')
   reply.header('x-request-id', request.id)
-  void reply.code(status).type('application/json; charset=utf-8').send({
-    statusCode: status,
-    error: STATUS_CODES[status] ?? 'Error',
-    code: err.code ?? 'TURNPIKE_INTERNAL',
-    message: ours ? err.message : 'Internal Server Error',
-    requestId: request.id
-  })
+  void reply.code(status).type('application/json; charset=utf-8')
+    .send(errorBody(status, err.code ?? 'TURNPIKE_INTERNAL', ours ? err.message : 'Internal Server Error', request.id))
 }
 
 export async function buildApp (options: AppOptions): Promise<GenerationApp> {
@@ -136,7 +132,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     restoreContentType(request.raw) // see src/proxy/content-type.ts
     done(null)
   })
-  app.setErrorHandler(errorBody)
+  app.setErrorHandler(answerError)
 
   const policyOptions: PolicyOptions = { config, edge, table, logger, metrics }
   // First, so that every answer carries them, the gateway's own errors included.

@@ -6,6 +6,7 @@ import { adminRoutes, type AdminView } from '../../routes/admin.js'
 import { dashboardRoutes } from '../../routes/dashboard.js'
 import { statsRoutes, type StatsView } from '../../routes/stats.js'
 import type { AdminConfig } from '../config/schema.js'
+import { errorBody } from '../error-body.js'
 
 export interface AdminServer {
   listen (): Promise<void>
@@ -25,7 +26,7 @@ export async function buildAdmin (view: AdminView & StatsView & { logger: import
   const app = Fastify({ loggerInstance: view.logger.child({ component: 'admin' }), logController: new LogController({ disableRequestLogging: true }) })
   app.setErrorHandler((err: { statusCode?: number, code?: string, message: string }, request, reply) => {
     const status = err.statusCode ?? 500
-    void reply.code(status).send({ statusCode: status, code: err.code ?? 'TURNPIKE_ADMIN_ERROR', error: 'Admin error', message: err.message, requestId: request.id })
+    void reply.code(status).send(errorBody(status, err.code ?? 'TURNPIKE_ADMIN_ERROR', err.message, request.id))
   })
   // One route of our own rather than fastify-metrics: that plugin always exposes
   // prom-client's process-wide registry, and a gateway's metrics are its own

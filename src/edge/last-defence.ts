@@ -12,12 +12,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
+import { bodyOf, rawErrorResponse } from '../error-body.js'
+import { InternalError } from '../errors.js'
 import type { GatewayMetrics } from '../metrics.js'
-import { answerOnSocket } from './raw-answer.js'
 
 export type SocketEvent = 'request' | 'checkContinue' | 'upgrade' | 'connect' | 'clientError'
 
-const BODY = JSON.stringify({ statusCode: 500, error: 'Internal Server Error', code: 'TURNPIKE_INTERNAL', message: 'Internal Server Error' })
+const ANSWER = bodyOf(new InternalError())
+const BODY = JSON.stringify(ANSWER)
 
 function ownerOf (socket: Duplex): ServerResponse | null {
   return (socket as { _httpMessage?: ServerResponse | null })._httpMessage ?? null
@@ -75,7 +77,7 @@ export class LastDefence {
     }
     // An answer already begun cannot be replaced by a clean one: cut the connection.
     if (res === null && socket.writable && !socket.destroyed) {
-      answerOnSocket(socket, 500, 'TURNPIKE_INTERNAL', 'Internal Server Error')
+      socket.end(rawErrorResponse(ANSWER))
       return
     }
     socket.destroy()
