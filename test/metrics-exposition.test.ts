@@ -3,6 +3,7 @@
 // them, so changing one is a breaking change and this test makes it a deliberate one.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { startChildGateway } from './helpers/child.js'
 import { BASE, startGateway } from './helpers/gateway.js'
 
 const EXPECTED = [
@@ -61,6 +62,20 @@ test('every turnpike_* metric keeps its name, type and help text, in order', asy
   assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8')
   const lines = (await res.text()).split('\n').filter((l) => /^# (HELP|TYPE) turnpike_/.test(l))
   assert.deepEqual(lines, EXPECTED)
+})
+
+test('with server.workers: 2 the primary\'s merged /metrics has the same metrics, in the same order', async (t) => {
+  const gw = await startChildGateway(`
+server: { host: 127.0.0.1, port: 0, workers: 2 }
+admin: { host: 127.0.0.1, port: 0 }
+logging: { level: info, accessLog: false }
+routes: []
+`)
+  t.after(async () => { await gw.close() })
+  const text = await fetch(`${gw.adminUrl}/metrics`).then(async (r) => await r.text())
+  assert.deepEqual(text.split('\n').filter((l) => /^# (HELP|TYPE) turnpike_/.test(l)), EXPECTED)
+  // The primary's own counters, not only the workers': each process counts its own.
+  assert.match(text, /^turnpike_worker_restarts_total 0$/m)
 })
 
 test('the process metrics are there too', async (t) => {
