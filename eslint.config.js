@@ -26,5 +26,24 @@ export default tseslint.config(
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })]
     },
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] }
+  },
+  {
+    // No module-level mutable state in the gateway: what changes belongs to the gateway
+    // object and goes with it (docs/architecture.md). A module may hold constants only;
+    // a constant Map or Set says so in its type (ReadonlyMap, ReadonlySet). WeakMaps and
+    // WeakSets keyed by a gateway's own objects are allowed: they hold nothing once those go.
+    files: ['src/**/*.ts', 'plugins/**/*.ts', 'routes/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        {
+          selector: 'Program > VariableDeclaration[kind!="const"], Program > ExportNamedDeclaration > VariableDeclaration[kind!="const"]',
+          message: 'No module-level let/var: state belongs to the gateway object (docs/architecture.md).'
+        },
+        {
+          selector: ':matches(Program, Program > ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator:not([id.typeAnnotation.typeAnnotation.typeName.name=/^Readonly/]) > NewExpression.init[callee.name=/^(Map|Set|LRUCache|Registry)$/]',
+          message: 'No module-level Map, Set, cache or registry: state belongs to the gateway object (docs/architecture.md); a constant table is typed ReadonlyMap/ReadonlySet.'
+        }
+      ]
+    }
   }
 )

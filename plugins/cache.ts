@@ -21,10 +21,10 @@ import { mergeVary } from '../src/proxy/vary.js'
 import { RedisStore } from '../src/cache/redis-store.js'
 import { UNAVAILABLE, type CacheStore, type Lookup } from '../src/cache/store.js'
 
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const UNSAFE: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /** Response headers that belong to one exchange, never to the stored answer. */
-const NOT_STORED = new Set([
+const NOT_STORED: ReadonlySet<string> = new Set([
   'content-length', 'age', 'x-cache', 'x-request-id', 'set-cookie', 'connection', 'keep-alive',
   'transfer-encoding', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-connection'
 ])

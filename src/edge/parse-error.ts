@@ -20,7 +20,7 @@ const CLIENT_ERRORS: Readonly<Record<string, Refusal>> = Object.freeze({
 const URI_TOO_LONG = refusalOf(new UriTooLongError(), 'Request line is longer than server.maxHeaderSize')
 const MALFORMED = refusalOf(new BadRequestError(), 'Malformed HTTP request')
 
-const KNOWN_METHODS = new Set<string>([...DEFAULT_METHODS, 'CONNECT', 'TRACE'])
+const KNOWN_METHODS: ReadonlySet<string> = new Set([...DEFAULT_METHODS, 'CONNECT', 'TRACE'])
 
 export interface ParseError extends Error {
   code?: string

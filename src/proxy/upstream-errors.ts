@@ -6,7 +6,7 @@
 import { BadGatewayError, BadRequestError, BodyTooLargeError, GatewayTimeoutError } from '../errors.js'
 import { BodyLimitExceeded, BodyMalformed } from './body-faults.js'
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
 
 function rootCause (err: unknown): unknown {
   let e = err

@@ -1,9 +1,10 @@
-// `npm run lint` rejects import cycles (eslint.config.js, import-x/no-cycle). This plants
-// one in a throwaway folder of the repository and runs the repository's own ESLint
-// config over it: the check must fail on the cycle, name the rule, and pass once the
-// shared piece has moved to a file of its own (as src/proxy/body-faults.ts did).
+// `npm run lint` rejects import cycles (import-x/no-cycle) and module-level mutable
+// state in the gateway's code (no-restricted-syntax), both in eslint.config.js. This
+// plants each in code run through the repository's own ESLint config: the check must
+// fail on it and pass on the fixed form (as src/proxy/body-faults.ts fixed a cycle).
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { ESLint } from 'eslint'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, test } from 'node:test'
@@ -37,4 +38,37 @@ test('lint passes once the shared piece has a file of its own', () => {
     'errors.ts': "import { Limit } from './faults.js'\nexport const fault = (): Error => new Limit('over')\n"
   })
   assert.equal(status, 0, output)
+})
+
+/** What lint says of `text` as if it were a file of src/ (nothing is written). */
+async function lintAsSource (text: string): Promise<string[]> {
+  const eslint = new ESLint({ cwd: ROOT })
+  const [result] = await eslint.lintText(text, { filePath: path.join(ROOT, 'src', 'planted-state.ts') })
+  return (result?.messages ?? []).map((m) => `${m.line}: ${m.message}`)
+}
+
+test('lint fails on module-level state in the gateway\'s code', async () => {
+  const found = await lintAsSource([
+    'export let count = 0',
+    'const budgets = new Map<string, number>()',
+    'const seen = new Set<string>()',
+    'export function budgetOf (name: string): number { count++; seen.add(name); return budgets.get(name) ?? 0 }',
+    ''
+  ].join('\n'))
+  assert.equal(found.length, 3, found.join('\n'))
+  assert.match(found[0] ?? '', /^1: No module-level let\/var/)
+  assert.match(found[1] ?? '', /^2: No module-level Map, Set/)
+  assert.match(found[2] ?? '', /^3: No module-level Map, Set/)
+})
+
+test('constants typed read-only, and state inside an object, pass', async () => {
+  const found = await lintAsSource([
+    "const CODES: ReadonlySet<string> = new Set(['ECONNRESET'])",
+    'export class Budgets {',
+    '  private readonly budgets = new Map<string, number>()',
+    '  of (name: string): number { return this.budgets.get(name) ?? (CODES.has(name) ? 1 : 0) }',
+    '}',
+    ''
+  ].join('\n'))
+  assert.deepEqual(found, [])
 })
