@@ -18,7 +18,7 @@ import type { GatewayMetrics } from '../metrics.js'
 
 export type SocketEvent = 'request' | 'checkContinue' | 'upgrade' | 'connect' | 'clientError'
 
-const ANSWER = bodyOf(new InternalError())
+const ANSWER = Object.freeze(bodyOf(new InternalError()))
 const BODY = JSON.stringify(ANSWER)
 
 function ownerOf (socket: Duplex): ServerResponse | null {
