@@ -1,7 +1,7 @@
 // Rapid-reset protection (CVE-2023-44487): a client that opens streams and cancels
 // them at once makes the server start work for each while its stream limit never
-// fills. nghttp2 (Node >= 20.8.1) has a rate limit of its own on RST_STREAM (a burst
-// of 1000, then 33 a second); this one is lower and says why in our log: more than
+// fills. The nghttp2 inside Node (>= 1.57, Node >= 20.8.1) has a rate limit of its own
+// on RST_STREAM, set higher; this one is lower and says why in our log: more than
 // RAPID_RESETS streams reset by the client before an answer, within one window, and
 // the session gets GOAWAY(ENHANCE_YOUR_CALM) and is closed.
 import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2'
