@@ -3,6 +3,7 @@
 // grpc-status (HTTP 200 with a trailers-only response), so a JSON 404 would reach it
 // as a bare "UNKNOWN" or "INTERNAL" error.
 import type { IncomingMessage } from 'node:http'
+import type { RequestProtocol } from '../metrics.js'
 
 /** gRPC status codes the gateway answers with (grpc/doc/statuscodes.md). */
 export const GrpcStatus = {
@@ -23,6 +24,11 @@ export const GrpcStatus = {
 export function isGrpc (req: IncomingMessage): boolean {
   const type = req.headers['content-type']
   return typeof type === 'string' && type.startsWith('application/grpc') && !type.startsWith('application/grpc-web')
+}
+
+/** How the client spoke (the `protocol` metrics label): HTTP/1.x, HTTP/2, or gRPC over HTTP/2. */
+export function protocolOf (req: IncomingMessage): RequestProtocol {
+  return req.httpVersionMajor !== 2 ? 'http1' : isGrpc(req) ? 'grpc' : 'h2'
 }
 
 /** The gRPC status for one of the gateway's own HTTP answers. */
