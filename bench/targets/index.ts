@@ -115,11 +115,17 @@ export const TARGETS: readonly Target[] = [
       }),
       // The discovery and mirror variants run by the older build too, for their before/after.
       turnpikeTarget({
+        name: 'baseline-100-static',
+        about: `Turnpike from ${process.env.TURNPIKE_BASELINE}, the route over 100 listed targets`,
+        config: hundredStatic,
+        cli: `${process.env.TURNPIKE_BASELINE}/src/cli/main.js`
+      }),
+      turnpikeTarget({
         name: 'baseline-100-dns',
         about: `Turnpike from ${process.env.TURNPIKE_BASELINE}, 100 targets from DNS looked up every 1s`,
         config: hundredDiscovered(),
         cli: `${process.env.TURNPIKE_BASELINE}/src/cli/main.js`,
-        relativeTo: 'turnpike-100-static'
+        relativeTo: 'baseline-100-static'
       }),
       turnpikeTarget({
         name: 'baseline-mirror',
