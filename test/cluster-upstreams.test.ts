@@ -1,14 +1,17 @@
-// Splits, mirrors and upstream limits with `server.workers: 2`, every request on a
-// connection of its own so that both workers serve (the access log's `worker` says
+// Splits, mirrors, upstream limits and discovery with `server.workers: 2`, every request
+// on a connection of its own so that both workers serve (the access log's `worker` says
 // which). A split draws in each worker and hashes `stickyBy` the same way in each, so
 // weights and sticky keys hold for the gateway; each worker mirrors the requests it
-// serves; `limits` count per target per worker (docs/operations.md says how to size it).
+// serves; `limits` count per target per worker (docs/operations.md says how to size it);
+// each worker resolves a discovered upstream itself.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { request } from 'undici'
 import { startBackend } from './helpers/backend.js'
 import { startChildGateway, type ChildGateway, type LogLine } from './helpers/child.js'
 import { fresh, waitForLines } from './helpers/cluster.js'
+import { startDnsServer } from './helpers/dns-server.js'
+import { startFleet } from './helpers/loopback-backends.js'
 
 const named = async (name: string): Promise<Awaited<ReturnType<typeof startBackend>>> =>
   await startBackend((_req, res) => { res.writeHead(200, { 'x-backend': name }).end(name) })
@@ -208,4 +211,37 @@ routes:
   // With the connections free again, both workers serve.
   assert.equal((await fresh(`${gw.url}/other`)).status, 200)
   assert.equal((await fresh(`${gw.url}/other`)).status, 200)
+})
+
+test('workers: 2, discovery: each worker follows the DNS answer; a removed target gets no more requests from either', async (t) => {
+  const dns = await startDnsServer()
+  const fleet = await startFleet(2)
+  dns.zones.set('users.test', { A: ['127.0.0.2', '127.0.0.3'] })
+  const gw = await startChildGateway(gatewayYaml(`upstreams:
+  users:
+    discovery: { dns: users.test, port: ${fleet.port}, resolver: "${dns.address}", refresh: 50ms }
+routes:
+  - { name: users, match: { path: / }, upstream: users }
+`))
+  t.after(async () => { await gw.close(); await fleet.close(); await dns.close() })
+  const sendAll = async (prefix: string): Promise<LogLine[]> => {
+    const answers = await sendFresh(`${gw.url}/x`, 40, prefix)
+    const lines = await accessLines(gw, prefix, 40)
+    answers.forEach((answer, i) => { assert.equal(lines[i]?.target, `http://${answer}:${fleet.port}`) })
+    return lines
+  }
+  const before = await sendAll('dns-before')
+  assert.equal(new Set(before.map((l) => l.worker)).size, 2, 'both workers served')
+  assert.deepEqual(new Set(before.map((l) => l.target)), new Set([`http://127.0.0.2:${fleet.port}`, `http://127.0.0.3:${fleet.port}`]))
+
+  dns.zones.set('users.test', { A: ['127.0.0.2'] })
+  // Each worker looks up on its own and logs the change it saw.
+  const changed = (l: LogLine): boolean => l.msg === 'discovery: targets changed' && (l.removed as string[] | undefined)?.length === 1
+  await waitForLines(gw, changed, 2)
+  assert.deepEqual(new Set(gw.logs.filter(changed).map((l) => l.worker)), new Set(before.map((l) => l.worker)))
+  const hitsOfRemoved = fleet.backends[1]!.hits
+  const after = await sendAll('dns-after')
+  assert.equal(new Set(after.map((l) => l.worker)).size, 2, 'both workers served')
+  assert.deepEqual(new Set(after.map((l) => l.target)), new Set([`http://127.0.0.2:${fleet.port}`]))
+  assert.equal(fleet.backends[1]!.hits, hitsOfRemoved, 'the removed target got nothing more')
 })
