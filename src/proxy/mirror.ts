@@ -11,12 +11,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import type { Dispatcher } from 'undici'
-import { countMirror } from '../metrics.js'
+import type { GatewayMetrics } from '../metrics.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { headersFor, upstreamPath, type ForwardSettings } from './attempt.js'
 import { clientIpOf } from './context.js'
-import { clientError, forward } from './forward.js'
+import { forward } from './forward.js'
+import { clientError } from './one-attempt.js'
 import { requestBody } from './request-body.js'
 
 /** The largest body that is mirrored. */
@@ -54,7 +55,7 @@ export class Mirror {
     if (this.percent < 100 && this.random() * 100 >= this.percent) return forward(request, reply, route, upstream, settings)
     const req = request.raw
     if (!mirrorsBody(req)) {
-      countMirror(this.route, 'skipped')
+      settings.metrics.countMirror(this.route, 'skipped')
       return forward(request, reply, route, upstream, settings)
     }
     // The same checks as any request (413, a malformed body, 100-continue).
@@ -62,7 +63,7 @@ export class Mirror {
     if (body === req) return this.forwardRead(request, reply, route, upstream, settings)
     const real = forward(request, reply, route, upstream, settings, body)
     if (body === null) this.send(request, route, settings, null)
-    else countMirror(this.route, 'skipped') // a body that is not the request itself (after an upgrade): not copied
+    else settings.metrics.countMirror(this.route, 'skipped') // a body that is not the request itself (after an upgrade): not copied
     return real
   }
 
@@ -86,26 +87,26 @@ export class Mirror {
   }
 
   /** A copy is over: answered (`ok`) or not. Called once per copy. */
-  settled (copy: DroppedAnswer, ok: boolean): void {
+  settled (copy: DroppedAnswer, ok: boolean, metrics: GatewayMetrics): void {
     this.inFlight--
     if (copy.newer === null) this.newest = copy.older
     else copy.newer.older = copy.older
     if (copy.older !== null) copy.older.newer = copy.newer
-    countMirror(this.route, ok ? 'sent' : 'failed')
+    metrics.countMirror(this.route, ok ? 'sent' : 'failed')
   }
 
   private send (request: FastifyRequest, route: CompiledRoute, settings: ForwardSettings, body: Buffer | null): void {
     if (this.inFlight >= this.maxInFlight || this.closed) {
-      countMirror(this.route, 'skipped')
+      settings.metrics.countMirror(this.route, 'skipped')
       return
     }
     const target = this.upstream.balancer.pick({ clientIp: clientIpOf(request), hashKey: undefined })
     if (target === undefined) {
-      countMirror(this.route, 'skipped')
+      settings.metrics.countMirror(this.route, 'skipped')
       return
     }
     this.inFlight++
-    const copy = new DroppedAnswer(this, this.newest)
+    const copy = new DroppedAnswer(this, settings.metrics, this.newest)
     if (this.newest !== null) this.newest.newer = copy
     this.newest = copy
     const timeout = route.config.timeout
@@ -140,7 +141,7 @@ class DroppedAnswer implements Dispatcher.DispatchHandler {
   private cut: ((err: Error) => void) | null = null
   private done = false
 
-  constructor (private readonly mirror: Mirror, public older: DroppedAnswer | null) {}
+  constructor (private readonly mirror: Mirror, private readonly metrics: GatewayMetrics, public older: DroppedAnswer | null) {}
 
   abort (): void {
     this.cut?.(new Error('the gateway generation closed'))
@@ -160,7 +161,7 @@ class DroppedAnswer implements Dispatcher.DispatchHandler {
     if (this.done) return
     this.done = true
     this.cut = null
-    this.mirror.settled(this, ok)
+    this.mirror.settled(this, ok, this.metrics)
   }
 }
 
