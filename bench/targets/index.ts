@@ -113,6 +113,27 @@ export const TARGETS: readonly Target[] = [
         about: `Turnpike from ${process.env.TURNPIKE_BASELINE}, same config`,
         config: singleRoute,
         cli: `${process.env.TURNPIKE_BASELINE}/src/cli/main.js`
+      }),
+      // The discovery and mirror variants run by the older build too, for their before/after.
+      turnpikeTarget({
+        name: 'baseline-100-static',
+        about: `Turnpike from ${process.env.TURNPIKE_BASELINE}, the route over 100 listed targets`,
+        config: hundredStatic,
+        cli: `${process.env.TURNPIKE_BASELINE}/src/cli/main.js`
+      }),
+      turnpikeTarget({
+        name: 'baseline-100-dns',
+        about: `Turnpike from ${process.env.TURNPIKE_BASELINE}, 100 targets from DNS looked up every 1s`,
+        config: hundredDiscovered(),
+        cli: `${process.env.TURNPIKE_BASELINE}/src/cli/main.js`,
+        relativeTo: 'baseline-100-static'
+      }),
+      turnpikeTarget({
+        name: 'baseline-mirror',
+        about: `Turnpike from ${process.env.TURNPIKE_BASELINE}, the single route mirrored at 100 %`,
+        config: mirroredRoute,
+        cli: `${process.env.TURNPIKE_BASELINE}/src/cli/main.js`,
+        relativeTo: 'baseline'
       })]),
   // Room for more turnpike variants above (a route with user plugins, relativeTo 'turnpike').
   floorTarget,
