@@ -43,6 +43,8 @@ export const KIND = {
   stats: 'worker:stats',
   backends: 'worker:backends',
   metrics: 'worker:metrics',
+  /** primary → worker, before drain: close the listener (the shared port), drain nothing yet. */
+  stopAccepting: 'worker:stop-accepting',
   drain: 'worker:drain',
   prepare: 'reload:prepare',
   commit: 'reload:commit',
@@ -51,6 +53,10 @@ export const KIND = {
   ipRules: 'ip-rules:replace',
   define: 'shared:define',
   batch: 'shared:batch',
+  /** primary → worker: give back the unused blocks of these keys (rate limits). */
+  recall: 'shared:recall',
+  /** worker → primary: unused units of blocks (rate limits). */
+  giveBack: 'shared:give-back',
   connectionsAdmit: 'connections:admit',
   connectionsRelease: 'connections:release'
 } as const
