@@ -20,7 +20,7 @@ await runPairBench<RateStore>({
   serve (routes) {
     new SharedStores(() => 2).serve(routes)
   },
-  make: (primary) => ({ local: new LocalStore(RULE), shared: new SharedClient(primary).rateStore(RULE) }),
+  make: (primary, routes) => ({ local: new LocalStore(RULE), shared: new SharedClient(primary, routes).rateStore(RULE) }),
   async run (store, concurrency) {
     let left = CHECKS
     const loop = async (): Promise<void> => {

@@ -41,7 +41,7 @@ export class Primary {
   private readonly health: PrimaryHealth
   private readonly shared: SharedStores
   /** security.connections: the one count of every worker's client connections. */
-  readonly connections = new ConnectionCounts()
+  readonly connections: ConnectionCounts
   /** The Redis link the run-time IP rules sync through, and the rules themselves (GET/PUT /ip-rules). */
   readonly edge: EdgeState
   private readonly reloads = new ReloadLog()
@@ -58,6 +58,7 @@ export class Primary {
     this.current = { id: 1, loaded: initial, loadedAt: new Date() }
     this.supervisor = new Supervisor(count, this.routes, logger)
     this.shared = new SharedStores(() => count).serve(this.routes)
+    this.connections = new ConnectionCounts(() => count)
     this.health = new PrimaryHealth((verdict) => { this.broadcast(KIND.health, verdict) })
     this.edge = new EdgeState(logger)
     this.edge.ipRules.onChange = async (changes) => {
@@ -72,6 +73,7 @@ export class Primary {
       .listen<Ready>(KIND.ready, (ready, from) => { void this.workerReady(ready, from) })
       .handle<Array<string | number | null>, number[]>(KIND.connectionsAdmit, (calls, from) => this.connections.admit(from, calls))
       .listen<Array<string | null>>(KIND.connectionsRelease, (addresses, from) => { this.connections.release(from, addresses) })
+      .listen<Array<string | number | null>>(KIND.connectionsReturn, (returns, from) => { this.connections.giveBack(from, returns) })
     // A worker's sockets die with it: so do the places it held.
     this.supervisor.on('exit', (_slot, endpoint) => { if (endpoint !== null) this.connections.drop(endpoint) })
   }
@@ -171,7 +173,9 @@ export class Primary {
         reloads: this.reloads.recent()
       },
       config: this.current.loaded.config,
-      counted: this.connections.open,
+      // Each worker's open connections: the primary's count also holds the places
+      // set aside in the workers' blocks, which no connection holds yet.
+      counted: reports.reduce((n, r) => n + r.answer.stats.connections.counted, 0),
       workers: this.supervisor.slots.map((s) => ({ id: s.id, pid: s.worker?.process.pid ?? null, up: s.up, restarts: s.restarts }))
     }, reports.map((r) => r.answer))
   }

@@ -58,5 +58,9 @@ export const KIND = {
   /** worker → primary: unused units of blocks (rate limits). */
   giveBack: 'shared:give-back',
   connectionsAdmit: 'connections:admit',
-  connectionsRelease: 'connections:release'
+  connectionsRelease: 'connections:release',
+  /** worker → primary: a block of places given back, and the worker no longer holds one for that address. */
+  connectionsReturn: 'connections:return',
+  /** primary → worker: give back the blocks of these addresses (null: of every address). */
+  connectionsRecall: 'connections:recall'
 } as const

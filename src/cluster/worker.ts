@@ -52,7 +52,7 @@ export async function runWorker (): Promise<number> {
       covers: (upstream) => listed.has(upstream)
     },
     shared: new SharedClient(primary, routes),
-    connectionLedger: new SharedConnectionLedger(primary),
+    connectionLedger: new SharedConnectionLedger(primary, routes),
     firstGeneration: hello.generation
   })
   gateway = gw
