@@ -105,14 +105,19 @@ export const TARGETS: readonly Target[] = [
   }),
   // A before/after comparison of a hot-path change in one interleaved run: build the
   // old code, copy dist/ to e.g. dist-baseline/, rebuild, and set TURNPIKE_BASELINE.
-  ...(process.env.TURNPIKE_BASELINE === undefined
-    ? []
-    : [turnpikeTarget({
-        name: 'baseline',
-        about: `Turnpike from ${process.env.TURNPIKE_BASELINE}, same config`,
-        config: singleRoute,
-        cli: `${process.env.TURNPIKE_BASELINE}/src/cli/main.js`
-      })]),
+  // The workers' variants have a baseline of their own (baseline-w2-ratelimit, …).
+  ...(process.env.TURNPIKE_BASELINE === undefined ? [] : baselines(process.env.TURNPIKE_BASELINE)),
   bareTarget,
   nginxTarget
 ]
+
+function baselines (dir: string): Target[] {
+  const cli = `${dir}/src/cli/main.js`
+  return [
+    turnpikeTarget({ name: 'baseline', about: `Turnpike from ${dir}, same config`, config: singleRoute, cli }),
+    turnpikeTarget({ name: 'baseline-w2', about: `turnpike-w2 from ${dir}`, config: withWorkers(2, singleRoute), cli, pin: false }),
+    turnpikeTarget({ name: 'baseline-w2-ratelimit', about: `turnpike-w2-ratelimit from ${dir}`, config: withWorkers(2, withRateLimit), cli, relativeTo: 'baseline-w2', pin: false }),
+    turnpikeTarget({ name: 'baseline-w2-close', about: `turnpike-w2-close from ${dir}`, config: withWorkers(2, singleRoute), headers: connectionClose, cli, pin: false }),
+    turnpikeTarget({ name: 'baseline-w2-connlimit-close', about: `turnpike-w2-connlimit-close from ${dir}`, config: withWorkers(2, withConnectionLimits), headers: connectionClose, cli, relativeTo: 'baseline-w2-close', pin: false })
+  ]
+}
