@@ -40,6 +40,9 @@ function chooseLoadGenerator (args: BenchArgs, procs: ProcessRegistry): LoadGene
   return autocannonGenerator(procs, ROOT, SIDE_CPU)
 }
 
+/** CPU a target's children have used since they started, above which it is a cluster (its workers). */
+const CHILDREN_MS = 100
+
 const fmtRound = (r: { rps: number, p50: number, p99: number, errors: number, cpuUsPerRequest?: number }) =>
   `${Math.round(r.rps).toLocaleString('en-US').padStart(8)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
   (r.cpuUsPerRequest === undefined ? '' : `  cpu ${r.cpuUsPerRequest.toFixed(1)} µs/req`) +
@@ -103,7 +106,7 @@ async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): 
       if (cpuBefore !== undefined && cpuAfter !== undefined && r.requests > 0) r.cpuUsPerRequest = (cpuAfter - cpuBefore) * 1000 / r.requests
       result.rounds.push(r)
       // A cluster's primary (the process started; the workers are its children) on its own: it should do no work per request.
-      const own = ownBefore !== undefined && ownAfter !== undefined && r.requests > 0 && cpuAfter !== ownAfter ? `  (primary ${((ownAfter - ownBefore) * 1000 / r.requests).toFixed(1)} µs/req)` : ''
+      const own = ownBefore !== undefined && ownAfter !== undefined && r.requests > 0 && cpuAfter !== undefined && cpuAfter - ownAfter > CHILDREN_MS ? `  (primary ${((ownAfter - ownBefore) * 1000 / r.requests).toFixed(1)} µs/req)` : ''
       console.log(`round ${round}/${args.rounds}  ${result.name.padEnd(10)} ${fmtRound(r)}${own}`)
     }
   }

@@ -66,6 +66,21 @@ test('the primary unreachable: the worker\'s own store answers, never an error',
   assert.deepEqual(verdicts.map((v) => v.current), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 11])
 })
 
+/** Two workers' clients over one primary; `sent()`: messages both workers sent. */
+function twoClients (): { one: SharedClient, two: SharedClient, sent: () => number } {
+  const [p1, w1] = pair()
+  const [p2, w2] = pair()
+  const routes = new IpcRoutes()
+  new SharedStores(() => 2).serve(routes)
+  routes.endpoint(p1)
+  routes.endpoint(p2)
+  const client = (w: typeof w1): SharedClient => {
+    const workerRoutes = new IpcRoutes()
+    return new SharedClient(workerRoutes.endpoint(w), workerRoutes)
+  }
+  return { one: client(w1), two: client(w2), sent: () => w1.sent + w2.sent }
+}
+
 /** Two workers' stores of `rule` over one primary; `sent()`: messages both workers sent. */
 function twoWorkers (rule: RateRule): { one: RateStore, two: RateStore, sent: () => number } {
   const [p1, w1] = pair()
@@ -110,3 +125,30 @@ for (const algorithm of ALGORITHMS) {
     assert.ok((await one.check('10.0.0.2')).current > 500, 'and the first worker has none left either')
   })
 }
+
+test('DDoS: far from the threshold each worker admits from its block; the gateway blocks at exactly the threshold, on both workers', async () => {
+  const { one, two, sent } = twoClients()
+  const settings = { threshold: 1000, window: DAY, blockFor: DAY }
+  const hit = [one.ddosCheck(settings), two.ddosCheck(settings)]
+  let admitted = 0
+  let farFromLimit = 0
+  for (let i = 0; i < 1200; i++) {
+    if (await hit[i % 2]!('10.0.0.1') === 0) admitted++
+    if (i === 599) farFromLimit = sent()
+  }
+  assert.equal(admitted, 1000)
+  assert.ok(farFromLimit < 40, `the first 600 checks in ${farFromLimit} messages`)
+  for (const check of hit) assert.ok(await check('10.0.0.1') > 0, 'blocked on both workers')
+  assert.equal(await hit[0]!('10.0.0.2'), 0, 'another address is not')
+})
+
+test('DDoS: a block of the threshold one worker holds comes back as the address nears it', async () => {
+  const { one, two } = twoClients()
+  const settings = { threshold: 500, window: DAY, blockFor: DAY }
+  const [first, second] = [one.ddosCheck(settings), two.ddosCheck(settings)]
+  assert.equal(await first('10.0.0.3'), 0) // takes a block, uses one unit of it
+  let admitted = 0
+  for (let i = 0; i < 600; i++) if (await second('10.0.0.3') === 0) admitted++
+  assert.equal(admitted, 499)
+  assert.ok(await first('10.0.0.3') > 0, 'and the first worker sees the block')
+})

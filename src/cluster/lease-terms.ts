@@ -18,7 +18,7 @@ export const OP = {
   refill: 2
 } as const
 
-export const BLOCK_MAX = 64
+export const BLOCK_MAX = 256
 export const BLOCK_MIN = 4
 const SHARE = 4
 
@@ -28,7 +28,11 @@ export function blockFor (room: number, workers: number): number {
   return n >= BLOCK_MIN ? n : 0
 }
 
-/** A worker asks for the next block once its block is down to this many units. */
+/**
+ * A worker asks for the next block once its block is down to this many units: half,
+ * so that the answer is back before the rest is used up even when the primary is
+ * slow to be scheduled (until it is, the worker's checks would go to it one by one).
+ */
 export function lowWater (block: number): number {
-  return Math.ceil(block / 4)
+  return Math.ceil(block / 2)
 }

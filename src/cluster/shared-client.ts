@@ -1,7 +1,7 @@
 // A cluster worker's side of the gateway-wide rate limits and DDoS counts (used when
 // there is no Redis): the primary keeps the one set of counters (shared-stores.ts).
-// A rate limit far from its limit is admitted here from blocks of budget the primary
-// lends (worker-rate-leases.ts); every other check goes to the primary. Those checks
+// A rate limit or DDoS count far from its limit is admitted here from blocks of budget
+// the primary lends (worker-blocks.ts); every other check goes to the primary. Those checks
 // are batched: every check made in one turn of the event loop travels in one IPC
 // message and comes back in one answer. While a batch is on its way, new checks wait
 // for its answer and then go together (as Nagle's algorithm does for small packets):
@@ -18,7 +18,8 @@ import { keepKey, type RateRule } from '../rate-limit/rule.js'
 import type { Endpoint, IpcRoutes } from './ipc.js'
 import { OP } from './lease-terms.js'
 import { KIND } from './protocol.js'
-import { WorkerRateLeases, type LeaseCalls } from './worker-rate-leases.js'
+import { WorkerBlocks, type LeaseCalls } from './worker-blocks.js'
+import { WorkerRateLeases } from './worker-rate-leases.js'
 
 /** What the primary needs to make a store: its key (every setting it depends on) and settings. */
 export type StoreDefinition =
@@ -36,7 +37,9 @@ interface Answer { answers: readonly number[], at: number }
 export class SharedClient implements SharedEdge {
   private readonly ids = new Map<string, number>()
   private readonly fallbacks = new Map<number, Fallback>()
-  private readonly leases = new Map<number, WorkerRateLeases>()
+  /** Each store's blocks, by store id (one numbering for both kinds): the primary's recalls name the id. */
+  private readonly rateBlocks = new Map<number, WorkerRateLeases>()
+  private readonly ddosBlocks = new Map<number, WorkerBlocks>()
   /** Each queued check, flat: [id, key, op, id, key, op, …]. */
   private calls: Array<number | string> = []
   private waiting: Array<(answer: Answer) => void> = []
@@ -60,28 +63,35 @@ export class SharedClient implements SharedEdge {
   rateStore (rule: RateRule): RateStore {
     const local = new LocalStore(rule)
     const id = this.define(keepKey(rule), { rate: rule }, { answer: (key) => { const v = local.check(key); return [v.current, v.ttl] } })
-    let leases = this.leases.get(id)
+    let leases = this.rateBlocks.get(id)
     if (leases === undefined) {
       leases = new WorkerRateLeases(rule, id, this.leaseCalls)
-      this.leases.set(id, leases)
+      this.rateBlocks.set(id, leases)
     }
     const mine = leases
     return { check: (key) => mine.check(key) }
   }
 
-  ddosCheck (settings: DdosSettings): (ip: string) => Promise<number> {
+  ddosCheck (settings: DdosSettings): (ip: string) => number | Promise<number> {
     const local = new LocalDdosStore(settings)
     const { threshold, window, blockFor } = settings
     const id = this.define(`ddos:${threshold}:${window}:${blockFor}`, { ddos: { threshold, window, blockFor } }, { answer: (ip) => [local.hit(ip), 0] })
-    return async (ip) => {
-      const { answers, at } = await this.call(id, ip, OP.check)
-      return answers[at]!
+    let blocks = this.ddosBlocks.get(id)
+    if (blocks === undefined) {
+      blocks = new WorkerBlocks(id, this.leaseCalls)
+      this.ddosBlocks.set(id, blocks)
     }
+    const mine = blocks
+    // An address far from the threshold is admitted from its block; else the primary counts.
+    return (ip) => mine.draw(ip, Date.now()) !== undefined ? 0 : mine.ask(ip).then(({ answers, at }) => answers[at]!)
   }
 
   /** The primary's recall `[id, key, id, key, …]`: the unused units of those keys go back. */
   recall (body: ReadonlyArray<number | string>): void {
-    for (let i = 0; i < body.length; i += 2) this.leases.get(body[i] as number)?.recall(body[i + 1] as string)
+    for (let i = 0; i < body.length; i += 2) {
+      const id = body[i] as number
+      ;(this.rateBlocks.get(id) ?? this.ddosBlocks.get(id))?.recall(body[i + 1] as string)
+    }
   }
 
   /** Tells the primary about a store (again on every build: it keeps what the running generation defined). */

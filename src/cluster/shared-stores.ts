@@ -1,12 +1,12 @@
 // The primary's side of the gateway-wide rate limits and DDoS counts without Redis:
 // one set of in-process stores, answering the workers' batched checks (shared-client.ts).
-// Rate limits lend blocks of budget to the workers (rate-leases.ts); DDoS counts are
-// checked one by one (the LocalDdosStore a single process uses). A store is keyed by
+// Both lend the workers blocks of budget while a key is far from its limit
+// (rate-leases.ts, ddos-leases.ts). A store is keyed by
 // every setting it depends on, so a reload that leaves a limit alone keeps its
 // counters, and one that changes it starts fresh.
-import { LocalDdosStore } from '../ddos/local-store.js'
 import type { Endpoint, IpcRoutes } from './ipc.js'
 import { KIND } from './protocol.js'
+import { DdosLeases } from './ddos-leases.js'
 import { RateLeases } from './rate-leases.js'
 import type { StoreDefinition } from './shared-client.js'
 
@@ -14,15 +14,6 @@ interface Store {
   answer (from: Endpoint, id: number, key: string, op: number, out: number[]): void
   giveBack (key: string, units: number, end: number): void
   close (): void
-}
-
-function ddosStore (definition: Extract<StoreDefinition, { ddos: unknown }>): Store {
-  const store = new LocalDdosStore(definition.ddos)
-  return {
-    answer: (_from, _id, ip, _op, out) => { out.push(store.hit(ip), 0, 0, 0) },
-    giveBack: () => undefined,
-    close: () => { store.close() }
-  }
 }
 
 export class SharedStores {
@@ -50,9 +41,10 @@ export class SharedStores {
   define (from: Endpoint, definition: StoreDefinition): void {
     let store = this.stores.get(definition.key)
     if (store === undefined) {
+      const recall = (to: Endpoint, id: number, key: string): void => { this.recall(to, id, key) }
       store = 'rate' in definition
-        ? new RateLeases(definition.rate, this.workers, (to, id, key) => { this.recall(to, id, key) })
-        : ddosStore(definition)
+        ? new RateLeases(definition.rate, this.workers, recall)
+        : new DdosLeases(definition.ddos, this.workers, recall)
       this.stores.set(definition.key, store)
     }
     this.fresh.add(definition.key)
