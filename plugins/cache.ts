@@ -13,7 +13,6 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { PolicyOptions } from '../src/policies.js'
 import type { CompiledRoute } from '../src/routing/compiled-route.js'
-import { countCacheRequest } from '../src/metrics.js'
 import { ageSeconds, isFresh, type CacheEntry, type StoredHeaders } from '../src/cache/entry.js'
 import { primaryKey, variantKey } from '../src/cache/key.js'
 import { LocalStore } from '../src/cache/local-store.js'
@@ -22,10 +21,10 @@ import { mergeVary } from '../src/proxy/vary.js'
 import { RedisStore } from '../src/cache/redis-store.js'
 import { UNAVAILABLE, type CacheStore, type Lookup } from '../src/cache/store.js'
 
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const UNSAFE: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /** Response headers that belong to one exchange, never to the stored answer. */
-const NOT_STORED = new Set([
+const NOT_STORED: ReadonlySet<string> = new Set([
   'content-length', 'age', 'x-cache', 'x-request-id', 'set-cookie', 'connection', 'keep-alive',
   'transfer-encoding', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-connection'
 ])
@@ -40,7 +39,7 @@ type Pending =
 type CacheRequest = FastifyRequest & { [PENDING]?: Pending | undefined }
 
 async function cachePolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
-  const { config, edge } = options
+  const { config, edge, metrics } = options
   if (!config.routes.some((route) => route.cache !== undefined)) return
   const link = edge.redis
   const store: CacheStore = link !== null ? new RedisStore(link) : edge.keep('cache:local', () => new LocalStore())
@@ -59,13 +58,13 @@ async function cachePolicy (scope: FastifyInstance, options: PolicyOptions): Pro
 
   const bypass = (reply: FastifyReply, route: CompiledRoute): void => {
     reply.header('x-cache', 'BYPASS')
-    countCacheRequest(route.name, 'bypass')
+    metrics.countCacheRequest(route.name, 'bypass')
   }
 
   /** Not in the cache: upstream it goes, and a GET's answer is stored if it may be. */
   const miss = (request: CacheRequest, reply: FastifyReply, route: CompiledRoute, key: string): void => {
     reply.header('x-cache', 'MISS')
-    countCacheRequest(route.name, 'miss')
+    metrics.countCacheRequest(route.name, 'miss')
     if (request.method === 'GET') request[PENDING] = { kind: 'store', key, own: new Set(Object.keys(reply.getHeaders())) }
   }
 
@@ -78,7 +77,7 @@ async function cachePolicy (scope: FastifyInstance, options: PolicyOptions): Pro
     }
     reply.header('x-cache', 'HIT')
     reply.header('age', String(ageSeconds(entry, Date.now())))
-    countCacheRequest(route.name, 'hit')
+    metrics.countCacheRequest(route.name, 'hit')
     // For HEAD, Node sends the Content-Length of the body and drops the body itself.
     void reply.code(entry.status).send(entry.body)
   }

@@ -5,9 +5,9 @@
 // Exempt addresses (IP rules) are never counted or blocked. No hook without security.ddos.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { GatewayMetrics } from '../src/metrics.js'
 import type { PolicyOptions } from '../src/policies.js'
 import { DdosBlockedError } from '../src/errors.js'
-import { countBlockedIp } from '../src/metrics.js'
 import { clientIpOf } from '../src/proxy/context.js'
 import { LocalDdosStore } from '../src/ddos/local-store.js'
 import { redisDdosCheck } from '../src/ddos/redis-store.js'
@@ -15,20 +15,21 @@ import { redisDdosCheck } from '../src/ddos/redis-store.js'
 type Done = (err?: Error) => void
 
 /** Lets the request on (`left` 0) or refuses it with the seconds its block has left. */
-function settle (reply: FastifyReply, left: number, done: Done): void {
+function settle (reply: FastifyReply, left: number, done: Done, metrics: GatewayMetrics): void {
   if (left <= 0) {
     done()
     return
   }
   const seconds = Math.max(1, Math.ceil(left / 1000))
   reply.header('retry-after', String(seconds))
-  countBlockedIp('ddos')
+  metrics.countBlockedIp('ddos')
   done(new DdosBlockedError(seconds))
 }
 
 async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
   const settings = options.config.security?.ddos
   if (settings === undefined) return
+  const metrics = options.metrics
   const { threshold, window, blockFor } = settings
   // Also the fallback while Redis fails; kept across reloads that leave the settings alone.
   const local = options.edge.keep(`ddos:${threshold}:${window}:${blockFor}`, () => new LocalDdosStore(settings))
@@ -44,8 +45,8 @@ async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Prom
         return
       }
       const left = check(clientIpOf(request))
-      if (typeof left === 'number') settle(reply, left, done)
-      else left.then((ms) => { settle(reply, ms, done) }, done)
+      if (typeof left === 'number') settle(reply, left, done, metrics)
+      else left.then((ms) => { settle(reply, ms, done, metrics) }, done)
     })
     return
   }
@@ -53,7 +54,7 @@ async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Prom
   if (link === null) {
     scope.addHook('onRequest', (request, reply, done) => {
       if (request.turnpike.exempt) done()
-      else settle(reply, local.hit(clientIpOf(request)), done)
+      else settle(reply, local.hit(clientIpOf(request)), done, metrics)
     })
     return
   }
@@ -66,8 +67,8 @@ async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Prom
     }
     const ip = clientIpOf(request)
     const left = link.run('ddos check', async () => await remote(ip), () => local.hit(ip), request.turnpike)
-    if (typeof left === 'number') settle(reply, left, done)
-    else left.then((ms) => { settle(reply, ms, done) }, done)
+    if (typeof left === 'number') settle(reply, left, done, metrics)
+    else left.then((ms) => { settle(reply, ms, done, metrics) }, done)
   })
 }
 

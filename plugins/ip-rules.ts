@@ -11,7 +11,6 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { PolicyOptions } from '../src/policies.js'
 import { IpDeniedError } from '../src/errors.js'
-import { countBlockedIp } from '../src/metrics.js'
 import { clientIpOf } from '../src/proxy/context.js'
 import { configLists, effectiveLists } from '../src/ip-rules/lists.js'
 import { IpRuleSet } from '../src/ip-rules/rule-set.js'
@@ -40,7 +39,7 @@ async function ipRulesPolicy (scope: FastifyInstance, options: PolicyOptions): P
       request.turnpike.exempt = true
       done()
     } else {
-      countBlockedIp(verdict)
+      options.metrics.countBlockedIp(verdict)
       done(new IpDeniedError())
     }
   })

@@ -10,7 +10,6 @@ import fastifyRateLimit from '@fastify/rate-limit'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { RateLimitedError } from '../src/errors.js'
-import { countRateLimited } from '../src/metrics.js'
 import type { PolicyOptions } from '../src/policies.js'
 import type { CompiledRoute } from '../src/routing/compiled-route.js'
 import { keyOf } from '../src/rate-limit/keys.js'
@@ -69,7 +68,7 @@ async function rateLimitPolicy (scope: FastifyInstance, options: PolicyOptions):
       max: limitOf(rule),
       timeWindow: rule.window,
       keyGenerator: (request) => pass.ticket(request),
-      onExceeded: () => { countRateLimited(name) },
+      onExceeded: () => { options.metrics.countRateLimited(name) },
       turnpike: { store: storeFor(rule, options), keyOf: keyOf(rule.keyBy, apiKeyHeader), pass }
     }
     const limiter = scope.rateLimit(limiterOptions) as unknown as Limiter

@@ -2,13 +2,14 @@
 // route table and upstreams of one frozen config. The long-lived listener in server.ts
 // hands each request to the current generation's handler, so a reload is one
 // reference swap, and requests already inside an older generation finish there.
-import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from './config/schema.js'
+import { errorBody } from './error-body.js'
 import { MethodNotAllowedError, NoRouteError } from './errors.js'
-import { NO_ROUTE_LABEL, observeRequest, openWebSocket } from './metrics.js'
+import { NO_ROUTE_LABEL, type GatewayMetrics } from './metrics.js'
 import type { ForwardSettings } from './proxy/attempt.js'
 import { clientIpOf } from './proxy/context.js'
 import { restoreContentType } from './proxy/content-type.js'
@@ -42,6 +43,8 @@ export interface AppOptions {
   readonly logger: Logger
   readonly lifecycle: Lifecycle
   readonly edge: EdgeState
+  /** The gateway's metrics: they outlive the generation. */
+  readonly metrics: GatewayMetrics
   /** This generation's tracer provider; null while tracing is off. */
   readonly tracing?: Tracing | null
   /** The process's /stats collector, fed one call per finished request. */
@@ -61,7 +64,7 @@ function requestId (req: IncomingMessage): string {
   return typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID()
 }
 
-function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+function answerError (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500
   const ours = err.code?.startsWith('TURNPIKE_') === true || status < 500
   if (status >= 500 && !ours) request.log.error({ err, reqId: request.id }, 'request failed')
@@ -72,17 +75,12 @@ function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyRe
   if (allow !== undefined) reply.header('allow', allow.join(', '))
   if (status === 400 || status === 413 || status === 414 || status === 431 || status === 505) reply.header('connection', 'close')
   reply.header('x-request-id', request.id)
-  void reply.code(status).type('application/json; charset=utf-8').send({
-    statusCode: status,
-    error: STATUS_CODES[status] ?? 'Error',
-    code: err.code ?? 'TURNPIKE_INTERNAL',
-    message: ours ? err.message : 'Internal Server Error',
-    requestId: request.id
-  })
+  void reply.code(status).type('application/json; charset=utf-8')
+    .send(errorBody(status, err.code ?? 'TURNPIKE_INTERNAL', ours ? err.message : 'Internal Server Error', request.id))
 }
 
 export async function buildApp (options: AppOptions): Promise<GenerationApp> {
-  const { config, registry, logger, lifecycle, edge, stats } = options
+  const { config, registry, logger, lifecycle, edge, stats, metrics } = options
   const server = config.server
   const trust = compileTrust(server.trustProxy)
   const table = new RouteTable(config.routes)
@@ -95,7 +93,8 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     trust,
     accessLog,
     draining: () => lifecycle.draining,
-    identityHeader: config.auth?.identityHeader?.toLowerCase()
+    identityHeader: config.auth?.identityHeader?.toLowerCase(),
+    metrics
   }
   let handle: GenerationApp['handle'] | undefined
 
@@ -133,9 +132,9 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     restoreContentType(request.raw) // see src/proxy/content-type.ts
     done(null)
   })
-  app.setErrorHandler(errorBody)
+  app.setErrorHandler(answerError)
 
-  const policyOptions: PolicyOptions = { config, edge, table, logger }
+  const policyOptions: PolicyOptions = { config, edge, table, logger, metrics }
   // First, so that every answer carries them, the gateway's own errors included.
   await app.register(securityHeaders, policyOptions)
 
@@ -197,7 +196,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
     const routeName = ctx.route?.name ?? NO_ROUTE_LABEL
     // A split route's counts also say which upstream took each request.
-    observeRequest(routeName, request.method, status, seconds, ctx.route?.upstream === undefined ? ctx.upstream?.name : undefined)
+    metrics.observeRequest(routeName, request.method, status, seconds, ctx.route?.upstream === undefined ? ctx.upstream?.name : undefined)
     if (ctx.trace !== null) ctx.trace.finish(status, ctx.route)
     stats?.record(routeName, status, seconds)
     if (!accessLog) return
@@ -218,7 +217,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   }
   const recordTunnel = (request: FastifyRequest): void => {
     const socket = request.raw.socket
-    const closed = openWebSocket(request.turnpike.route?.name ?? NO_ROUTE_LABEL)
+    const closed = metrics.openWebSocket(request.turnpike.route?.name ?? NO_ROUTE_LABEL)
     // The server span is the handshake: it ends with the 101, not with the tunnel.
     request.turnpike.trace?.finish(101, request.turnpike.route)
     const done = (): void => {

@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from './config/schema.js'
 import type { EdgeState } from './edge/state.js'
+import type { GatewayMetrics } from './metrics.js'
 import type { RouteTable } from './routing/route-table.js'
 import ipRules from '../plugins/ip-rules.js'
 import ddos from '../plugins/ddos.js'
@@ -28,6 +29,8 @@ export interface PolicyOptions {
   readonly edge: EdgeState
   readonly table: RouteTable
   readonly logger: Logger
+  /** The gateway's metrics, which outlive the generation. */
+  readonly metrics: GatewayMetrics
 }
 
 export async function registerPolicies (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
