@@ -3,10 +3,9 @@
 // shared by every replica; without it, or while Redis fails or is slower than the
 // request's redis.timeout, they are in-process.
 // Exempt addresses (IP rules) are never counted or blocked. No hook without security.ddos.
-import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { GatewayMetrics } from '../src/metrics.js'
-import type { PolicyOptions } from '../src/policies.js'
+import type { PolicyOptions, RoutePolicy } from '../src/routing/route-policy.js'
 import { DdosBlockedError } from '../src/errors.js'
 import { clientIpOf } from '../src/proxy/context.js'
 import { LocalDdosStore } from '../src/ddos/local-store.js'
@@ -26,9 +25,15 @@ function settle (reply: FastifyReply, left: number, done: Done, metrics: Gateway
   done(new DdosBlockedError(seconds))
 }
 
-async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
+/** One hook for every route's scope: the counts are per client address, not per route. */
+export function prepareDdos (options: PolicyOptions): RoutePolicy | null {
+  const hook = ddosHook(options)
+  return hook === null ? null : (scope) => { scope.addHook('onRequest', hook) }
+}
+
+function ddosHook (options: PolicyOptions): onRequestHookHandler | null {
   const settings = options.config.security?.ddos
-  if (settings === undefined) return
+  if (settings === undefined) return null
   const metrics = options.metrics
   const { threshold, window, blockFor } = settings
   // Also the fallback while Redis fails; kept across reloads that leave the settings alone.
@@ -39,7 +44,7 @@ async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Prom
   if (shared !== null) {
     // A cluster worker without Redis: the primary counts for the whole gateway.
     const check = shared.ddosCheck(settings)
-    scope.addHook('onRequest', (request, reply, done) => {
+    return (request, reply, done) => {
       if (request.turnpike.exempt) {
         done()
         return
@@ -47,20 +52,18 @@ async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Prom
       const left = check(clientIpOf(request))
       if (typeof left === 'number') settle(reply, left, done, metrics)
       else left.then((ms) => { settle(reply, ms, done, metrics) }, done)
-    })
-    return
+    }
   }
 
   if (link === null) {
-    scope.addHook('onRequest', (request, reply, done) => {
+    return (request, reply, done) => {
       if (request.turnpike.exempt) done()
       else settle(reply, local.hit(clientIpOf(request)), done, metrics)
-    })
-    return
+    }
   }
 
   const remote = redisDdosCheck(link, settings)
-  scope.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: Done) => {
+  return (request: FastifyRequest, reply: FastifyReply, done: Done) => {
     if (request.turnpike.exempt) {
       done()
       return
@@ -69,7 +72,5 @@ async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Prom
     const left = link.run('ddos check', async () => await remote(ip), () => local.hit(ip), request.turnpike)
     if (typeof left === 'number') settle(reply, left, done, metrics)
     else left.then((ms) => { settle(reply, ms, done, metrics) }, done)
-  })
+  }
 }
-
-export default fp(ddosPolicy, { name: 'turnpike-ddos', fastify: '5.x' })

@@ -2,6 +2,7 @@
 // more entry, e.g. turnpikeTarget({ name: 'turnpike-rl', about: '…', config: withRateLimit }).
 import { bareTarget } from './bare.js'
 import { directTarget } from './direct.js'
+import { floorTarget } from './floor.js'
 import { nginxTarget } from './nginx.js'
 import { connectionClose, singleRoute, threeTargetsWithHealth, turnpikeTarget, withConnectionLimits, withJwt, withRateLimit, withWorkers } from './turnpike.js'
 import { benchJwtHeaders } from './jwt-token.js'
@@ -107,6 +108,8 @@ export const TARGETS: readonly Target[] = [
   // old code, copy dist/ to e.g. dist-baseline/, rebuild, and set TURNPIKE_BASELINE.
   // The workers' variants have a baseline of their own (baseline-w2-ratelimit, …).
   ...(process.env.TURNPIKE_BASELINE === undefined ? [] : baselines(process.env.TURNPIKE_BASELINE)),
+  // Room for more turnpike variants above (a route with user plugins, relativeTo 'turnpike').
+  floorTarget,
   bareTarget,
   nginxTarget
 ]

@@ -67,10 +67,13 @@ export function headersFor (request: FastifyRequest, route: CompiledRoute, targe
   }, route.requestHeaders)
   const identityHeader = settings.identityHeader
   if (identityHeader !== undefined) {
-    delete headers[identityHeader]
+    if (headers[identityHeader] !== undefined) delete headers[identityHeader]
     const identity = request.turnpike.identity
     if (identity !== null) headers[identityHeader] = identity.id
   }
+  // Last, so a plugin's word wins: null unless some plugin added one (no map was made).
+  const added = request.turnpike.addedUpstreamHeaders
+  if (added !== null) for (const [name, value] of added) headers[name] = value
   return headers
 }
 
