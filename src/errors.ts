@@ -26,6 +26,7 @@ export const RateLimitedError = createError('TURNPIKE_RATE_LIMITED', 'Rate limit
 export const UnauthorizedError = createError('TURNPIKE_UNAUTHORIZED', '%s', 401)
 export const TooManyConnectionsError = createError('TURNPIKE_TOO_MANY_CONNECTIONS', 'Too many open connections from this address', 429)
 export const GatewayFullError = createError('TURNPIKE_GATEWAY_FULL', 'The gateway has too many open connections', 503)
+export const PluginError = createError('TURNPIKE_PLUGIN_ERROR', 'Plugin %s failed', 500)
 
 /** The codes above, for the test that locks them. */
 export const ERROR_CODES = {
@@ -51,5 +52,6 @@ export const ERROR_CODES = {
   TURNPIKE_RATE_LIMITED: 429,
   TURNPIKE_UNAUTHORIZED: 401,
   TURNPIKE_TOO_MANY_CONNECTIONS: 429,
-  TURNPIKE_GATEWAY_FULL: 503
+  TURNPIKE_GATEWAY_FULL: 503,
+  TURNPIKE_PLUGIN_ERROR: 500
 } as const

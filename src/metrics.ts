@@ -313,3 +313,15 @@ export const internalErrorsTotal = once('turnpike_internal_errors_total', () => 
 export function countInternalError (event: string): void {
   internalErrorsTotal.labels(event).inc()
 }
+
+export const pluginErrorsTotal = once('turnpike_plugin_errors_total', () => new Counter({
+  name: 'turnpike_plugin_errors_total',
+  help: 'User plugin hooks that threw (each answered 500 TURNPIKE_PLUGIN_ERROR), by plugin and route',
+  labelNames: ['plugin', 'route'] as const
+}))
+
+const pluginErrorsFor = childCache((plugin, route) => pluginErrorsTotal.labels(plugin, route))
+
+export function countPluginError (plugin: string, route: string): void {
+  pluginErrorsFor(plugin, route).inc()
+}
