@@ -1,22 +1,20 @@
 // The auth policy (`auth`, route `auth: none | jwt | apiKey | any`). Keys are
-// imported and digests decoded here, once per config generation; the hook only reads
-// them. It runs after CORS, so preflights are answered before credentials are asked
-// for, and on WebSocket handshakes too (they pass through the same hooks). No route
-// with auth: no hook at all.
-import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
-import type { PolicyOptions } from '../src/policies.js'
+// imported and digests decoded here, once per config generation; each guarded route's
+// scope gets a hook that knows its mode, so the hook only reads. It runs after CORS, so
+// preflights are answered before credentials are asked for, and on WebSocket handshakes
+// too (they pass through the same hooks). A route with `auth: none` gets no hook.
+import type { PolicyOptions, RoutePolicy } from '../src/routing/route-policy.js'
 import { ApiKeyChecker } from '../src/auth/api-keys.js'
 import { AuthGuard, type AuthMode } from '../src/auth/guard.js'
 import { loadJwtKeys } from '../src/auth/jwt-keys.js'
 import { JwtVerifier } from '../src/auth/jwt-verifier.js'
 
-async function authPolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
+export async function prepareAuth (options: PolicyOptions): Promise<RoutePolicy | null> {
   const { config, edge, logger } = options
   const modes = new Set(config.routes.map((route) => route.auth))
   const usesJwt = modes.has('jwt') || modes.has('any')
   const usesKeys = modes.has('apiKey') || modes.has('any')
-  if (!usesJwt && !usesKeys) return
+  if (!usesJwt && !usesKeys) return null
 
   // The config check guarantees both sections; failing here keeps a route from going unguarded.
   const jwtConfig = config.auth?.jwt
@@ -27,12 +25,10 @@ async function authPolicy (scope: FastifyInstance, options: PolicyOptions): Prom
   const keys = usesKeys && keysConfig !== undefined ? new ApiKeyChecker(keysConfig) : null
   const guard = new AuthGuard(jwt, keys)
 
-  scope.addHook('onRequest', (request, reply, done) => {
+  return (scope, route) => {
     // The schema allows exactly none | jwt | apiKey | any.
-    const mode = request.turnpike.route?.config.auth as AuthMode | 'none' | undefined
-    if (mode === undefined || mode === 'none') done()
-    else guard.check(mode, request, reply, done)
-  })
+    const mode = route.config.auth as AuthMode | 'none'
+    if (mode === 'none') return
+    scope.addHook('onRequest', (request, reply, done) => { guard.check(mode, request, reply, done) })
+  }
 }
-
-export default fp(authPolicy, { name: 'turnpike-auth', fastify: '5.x' })

@@ -9,9 +9,8 @@
 // requests. An unsafe one (POST, PUT, PATCH, DELETE) that succeeds drops the entry
 // for its URL (RFC 9111 §4.4), so a write is not followed by a stale read.
 import { Transform, pipeline, type Readable } from 'node:stream'
-import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { PolicyOptions } from '../src/policies.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { PolicyOptions, RoutePolicy } from '../src/routing/route-policy.js'
 import type { CompiledRoute } from '../src/routing/compiled-route.js'
 import { countCacheRequest } from '../src/metrics.js'
 import { ageSeconds, isFresh, type CacheEntry, type StoredHeaders } from '../src/cache/entry.js'
@@ -30,18 +29,9 @@ const NOT_STORED = new Set([
   'transfer-encoding', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-connection'
 ])
 
-const PENDING = Symbol('turnpike.cache.pending')
-
-/** What onSend must do with the upstream's answer to this request. */
-type Pending =
-  | { readonly kind: 'store', readonly key: string, readonly own: ReadonlySet<string> }
-  | { readonly kind: 'invalidate', readonly key: string }
-
-type CacheRequest = FastifyRequest & { [PENDING]?: Pending | undefined }
-
-async function cachePolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
+export function prepareCache (options: PolicyOptions): RoutePolicy | null {
   const { config, edge } = options
-  if (!config.routes.some((route) => route.cache !== undefined)) return
+  if (!config.routes.some((route) => route.cache !== undefined)) return null
   const link = edge.redis
   const store: CacheStore = link !== null ? new RedisStore(link) : edge.keep('cache:local', () => new LocalStore())
   const credentials = credentialHeaders(config.auth?.apiKeys?.header)
@@ -63,10 +53,10 @@ async function cachePolicy (scope: FastifyInstance, options: PolicyOptions): Pro
   }
 
   /** Not in the cache: upstream it goes, and a GET's answer is stored if it may be. */
-  const miss = (request: CacheRequest, reply: FastifyReply, route: CompiledRoute, key: string): void => {
+  const miss = (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute, key: string): void => {
     reply.header('x-cache', 'MISS')
     countCacheRequest(route.name, 'miss')
-    if (request.method === 'GET') request[PENDING] = { kind: 'store', key, own: new Set(Object.keys(reply.getHeaders())) }
+    if (request.method === 'GET') request.turnpike.cachePending = { kind: 'store', key, own: new Set(Object.keys(reply.getHeaders())) }
   }
 
   const hit = (reply: FastifyReply, route: CompiledRoute, entry: CacheEntry): void => {
@@ -92,19 +82,26 @@ async function cachePolicy (scope: FastifyInstance, options: PolicyOptions): Pro
     found.then(next).catch(fail) // the stores never reject: this only guards against a bug in `next`
   }
 
-  scope.addHook('preHandler', (request: CacheRequest, reply, done) => {
-    const route = request.turnpike.route
-    if (route === null || route.config.cache === undefined || request.headers.upgrade !== undefined) {
+  return (scope, route) => {
+    const settings = route.config.cache
+    if (settings === undefined) return
+    scope.addHook('preHandler', (request, reply, done) => cacheLookup(request, reply, route, done))
+    scope.addHook('onSend', (request, reply, payload, done) => { done(null, cacheFill(request, reply, settings, payload)) })
+  }
+
+  function cacheLookup (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute, done: (err?: Error) => void): void {
+    const settings = route.config.cache as NonNullable<CompiledRoute['config']['cache']>
+    if (request.headers.upgrade !== undefined) {
       done()
       return
     }
     const method = request.method
     if (method !== 'GET' && method !== 'HEAD') {
-      if (UNSAFE.has(method)) request[PENDING] = { kind: 'invalidate', key: keyOf(request, route) }
+      if (UNSAFE.has(method)) request.turnpike.cachePending = { kind: 'invalidate', key: keyOf(request, route) }
       done()
       return
     }
-    if (!route.config.cache.authenticated && authenticated(request)) {
+    if (!settings.authenticated && authenticated(request)) {
       bypass(reply, route)
       done()
       return
@@ -114,7 +111,7 @@ async function cachePolicy (scope: FastifyInstance, options: PolicyOptions): Pro
     if (mode !== 'lookup') {
       bypass(reply, route)
       // A `no-cache` GET fetches a fresh answer: it replaces the stored one.
-      if (mode === 'refresh' && method === 'GET') request[PENDING] = { kind: 'store', key, own: new Set(Object.keys(reply.getHeaders())) }
+      if (mode === 'refresh' && method === 'GET') request.turnpike.cachePending = { kind: 'store', key, own: new Set(Object.keys(reply.getHeaders())) }
       done()
       return
     }
@@ -143,30 +140,23 @@ async function cachePolicy (scope: FastifyInstance, options: PolicyOptions): Pro
       }
     }
     whenFound(store.get(key, request.turnpike), answer, done)
-  })
+  }
 
-  scope.addHook('onSend', (request: CacheRequest, reply, payload, done) => {
-    const pending = request[PENDING]
-    const route = request.turnpike.route
-    if (pending === undefined || route === null || route.config.cache === undefined) {
-      done(null, payload)
-      return
-    }
-    request[PENDING] = undefined
+  /** The payload to send on: the upstream's body, teed into the store when it may be kept. */
+  function cacheFill (request: FastifyRequest, reply: FastifyReply, settings: { ttl: number, maxBodySize: number }, payload: unknown): unknown {
+    const pending = request.turnpike.cachePending
+    if (pending === null) return payload
+    request.turnpike.cachePending = null
     const status = reply.statusCode
     if (pending.kind === 'invalidate') {
       if (status < 400) store.delete(pending.key)
-      done(null, payload)
-      return
+      return payload
     }
-    const { ttl, maxBodySize } = route.config.cache
+    const { ttl, maxBodySize } = settings
     const headers = reply.getHeaders()
     const now = Date.now()
     const decision = storeDecision(status, headers, ttl, maxBodySize, now)
-    if (decision === null) {
-      done(null, payload)
-      return
-    }
+    if (decision === null) return payload
     const save = (body: Buffer): void => {
       const stored: Array<readonly [string, string | string[]]> = []
       for (const name in headers) {
@@ -181,17 +171,16 @@ async function cachePolicy (scope: FastifyInstance, options: PolicyOptions): Pro
     }
     if (payload === null || payload === undefined) {
       save(Buffer.alloc(0))
-      done(null, payload)
-    } else if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
+      return payload
+    }
+    if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
       const body = typeof payload === 'string' ? Buffer.from(payload) : payload
       if (body.length <= maxBodySize) save(body)
-      done(null, payload)
-    } else if (typeof (payload as Readable).pipe === 'function') {
-      done(null, tee(payload as Readable, maxBodySize, save))
-    } else {
-      done(null, payload)
+      return payload
     }
-  })
+    if (typeof (payload as Readable).pipe === 'function') return tee(payload as Readable, maxBodySize, save)
+    return payload
+  }
 }
 
 function storeAnswer (store: CacheStore, request: FastifyRequest, key: string, decision: StoreDecision, entry: CacheEntry): void {
@@ -228,5 +217,3 @@ function tee (source: Readable, limit: number, save: (body: Buffer) => void): Tr
   pipeline(source, out, () => {}) // an error destroys both: the relay stops, the client sees the cut
   return out
 }
-
-export default fp(cachePolicy, { name: 'turnpike-cache', fastify: '5.x' })

@@ -13,10 +13,16 @@
 // `route.bodyPolicies`), so onSend sees it; `request.turnpike.streamedBytes` counts the
 // upstream's bytes before compression. Request bodies are never decompressed: they go
 // to the upstream as the client sent them.
-import fp from 'fastify-plugin'
+//
+// @fastify/compress is registered (global) into the scope of each route with
+// `compress: true` only, and gives that route its onSend hook. It compresses every
+// stream it is handed, so the cases above that it would not leave alone by itself
+// (HEAD, 204/304, a known length under the threshold) are decided by one onSend hook
+// of ours that runs before it and, for those, sets `x-no-compression` on the request:
+// the header @fastify/compress documents for "do not compress this one".
 import fastifyCompress, { type FastifyCompressOptions } from '@fastify/compress'
-import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
-import type { PolicyOptions } from '../src/policies.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { PolicyOptions, RoutePolicy } from '../src/routing/route-policy.js'
 import { mergeVary } from '../src/proxy/vary.js'
 
 const THRESHOLD = 1024
@@ -26,27 +32,6 @@ const COMPRESS_OPTIONS: FastifyCompressOptions = {
   threshold: THRESHOLD,
   global: true,
   globalDecompression: false
-}
-
-/**
- * @fastify/compress decides per Fastify route (its onRoute hook gives each route an
- * onSend hook), but every gateway route shares one catch-all Fastify route. So the
- * plugin is run against a stand-in and shown a route, and the onSend hook it builds
- * for that route is called from ours, per request, for compressing routes only.
- */
-function compressHook (options: FastifyCompressOptions): onSendHookHandler {
-  let onRoute: ((route: { onSend?: onSendHookHandler[] }) => void) | undefined
-  const standIn = {
-    decorateReply () {},
-    addHook (name: string, fn: typeof onRoute) { if (name === 'onRoute') onRoute = fn }
-  }
-  const plugin = fastifyCompress as unknown as (instance: unknown, opts: FastifyCompressOptions, done: (err?: Error) => void) => void
-  plugin(standIn, options, (err) => { if (err !== undefined) throw err })
-  const route: { onSend?: onSendHookHandler[] } = {}
-  onRoute?.(route)
-  const hook = route.onSend?.[0]
-  if (hook === undefined) throw new Error('@fastify/compress added no onSend hook')
-  return hook
 }
 
 function bodySize (reply: FastifyReply, payload: unknown): number | undefined {
@@ -73,19 +58,15 @@ function varyOnAcceptEncoding (reply: FastifyReply): void {
   reply.header('vary', mergeVary(reply.getHeader('vary'), 'accept-encoding'))
 }
 
-async function compressPolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
-  if (!options.table.routes.some((route) => route.config.compress)) return
-  const compress = compressHook(COMPRESS_OPTIONS)
-
-  scope.addHook('onSend', function compressBody (request, reply, payload, done) {
-    const route = request.turnpike?.route // null on the gateway's own 404/405/400
-    if (route === null || route === undefined || !route.config.compress || !mayCompress(request, reply, payload)) {
+export function prepareCompress (options: PolicyOptions): RoutePolicy | null {
+  if (!options.table.routes.some((route) => route.config.compress)) return null
+  return async (scope, route) => {
+    if (!route.config.compress) return
+    scope.addHook('onSend', function compressOrNot (request, reply, payload, done) {
+      if (mayCompress(request, reply, payload)) varyOnAcceptEncoding(reply)
+      else request.raw.headers['x-no-compression'] = '1'
       done(null, payload)
-      return
-    }
-    varyOnAcceptEncoding(reply)
-    compress.call(this, request, reply, payload, done)
-  })
+    })
+    await scope.register(fastifyCompress, COMPRESS_OPTIONS)
+  }
 }
-
-export default fp(compressPolicy, { name: 'turnpike-compress', fastify: '5.x' })

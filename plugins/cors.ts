@@ -1,7 +1,6 @@
-// CORS (`security.cors`, route `cors`) with @fastify/cors and its per-request
-// delegator: every gateway route shares one Fastify route, so the policy is chosen per
-// request from `request.turnpike.route`. Each route's options are compiled once here;
-// a request only picks one of three prepared objects.
+// CORS (`security.cors`, route `cors`) with @fastify/cors, registered into the scope
+// of each route that has a CORS policy (its own, else `security.cors`), with that
+// route's options compiled once; a request only picks one of three prepared objects.
 //
 // - Origins: exact (`https://app.example.com`), `*`, or a one-label wildcard
 //   (`https://*.example.com`, or `*.example.com` for http and https). Matched by string
@@ -13,12 +12,19 @@
 //   here with 204 and never reaches the upstream; a preflight from any other origin gets
 //   a 204 without allow headers. An OPTIONS without those headers is proxied as before.
 // - A foreign origin's ordinary request is still proxied, without CORS headers.
-import fp from 'fastify-plugin'
+//
+// Two hooks, in two places of the route's chain. @fastify/cors runs first of all the
+// route's policies, so that an answer another policy gives before CORS's turn (403 from
+// the IP rules, 429 from DDoS or the rate limit) carries the CORS headers too and the
+// page can read the refusal and its Retry-After. It runs with `preflightContinue`: it
+// writes a preflight's headers but does not answer it, and `corsPreflight` answers it
+// (204) at CORS's place in the order, after the rate limit, before auth: a blocked
+// address's preflight is still refused, and no preflight is asked for credentials.
+import type { IncomingHttpHeaders } from 'node:http'
 import fastifyCors, { type FastifyCorsOptions, type FastifyCorsOptionsDelegateCallback } from '@fastify/cors'
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CorsConfig, RouteConfig } from '../src/config/schema.js'
-import type { PolicyOptions } from '../src/policies.js'
-import { mergeVary } from '../src/proxy/vary.js'
+import type { PolicyOptions, RoutePolicy } from '../src/routing/route-policy.js'
 import type { CompiledRoute } from '../src/routing/compiled-route.js'
 import type { LookupResult, RouteTable } from '../src/routing/route-table.js'
 
@@ -27,7 +33,10 @@ export function corsConfigOf (route: Readonly<RouteConfig>, global: CorsConfig |
   return route.cors === false ? undefined : route.cors ?? global
 }
 
-function isPreflight (request: FastifyRequest): boolean {
+/** The part of a request (Fastify's or the raw one) that says whether it is a preflight. */
+interface Asking { readonly method?: string | undefined, readonly headers: IncomingHttpHeaders }
+
+function isPreflight (request: Asking): boolean {
   return request.method === 'OPTIONS' &&
     request.headers.origin !== undefined &&
     request.headers['access-control-request-method'] !== undefined
@@ -39,7 +48,7 @@ function isPreflight (request: FastifyRequest): boolean {
  * then answers it: it never reaches the upstream). Undefined: route it as usual.
  */
 export function routePreflight (
-  request: FastifyRequest, table: RouteTable, global: CorsConfig | undefined, host: string, path: string
+  request: Asking, table: RouteTable, global: CorsConfig | undefined, host: string, path: string
 ): LookupResult | undefined {
   if (!isPreflight(request)) return undefined
   const asked = request.headers['access-control-request-method'] as string
@@ -84,7 +93,7 @@ function isOneLabel (origin: string, from: number, to: number): boolean {
   return true
 }
 
-interface RoutePolicy {
+interface CorsPolicy {
   readonly allows: OriginMatcher
   /** For an allowed preflight: @fastify/cors answers it (204). */
   readonly preflight: FastifyCorsOptions
@@ -95,7 +104,7 @@ interface RoutePolicy {
 /** For requests without an allowed Origin: no CORS headers (only `Vary: Origin`). */
 const DENIED: FastifyCorsOptions = Object.freeze({ origin: false })
 
-function compilePolicy (route: CompiledRoute, cors: CorsConfig): RoutePolicy {
+function compilePolicy (route: CompiledRoute, cors: CorsConfig): CorsPolicy {
   const anyOrigin = cors.origins.includes('*')
   // Keys left out rather than undefined: @fastify/cors spreads these over its defaults
   // (null), and an undefined one would be sent as the text "undefined".
@@ -110,87 +119,51 @@ function compilePolicy (route: CompiledRoute, cors: CorsConfig): RoutePolicy {
     ...(cors.maxAge === undefined ? {} : { maxAge: Math.floor(cors.maxAge / 1000) }),
     preflight: true,
     strictPreflight: true,
-    preflightContinue: false,
+    preflightContinue: true,
     optionsSuccessStatus: 204
   })
   return { allows: compileOrigins(cors.origins, cors.credentials), preflight, actual: Object.freeze({ ...preflight, preflight: false }) }
-}
-
-/**
- * @fastify/cors adds its hook and also an `OPTIONS *` route, so that Fastify's router
- * accepts preflights. The gateway's catch-all route accepts OPTIONS already, and a
- * second `OPTIONS *` is a duplicate route (FST_ERR_DUPLICATED_ROUTE). So the plugin is
- * run against a stand-in that keeps the hook it adds and drops the route.
- */
-function corsHook (delegator: FastifyCorsOptionsDelegateCallback): onRequestHookHandler {
-  let hook: onRequestHookHandler | undefined
-  const standIn = {
-    decorateRequest () {},
-    addHook (name: string, fn: onRequestHookHandler) { if (name === 'onRequest') hook = fn },
-    options () {}
-  }
-  const plugin = fastifyCors as unknown as (instance: unknown, opts: FastifyCorsOptions, done: (err?: Error) => void) => void
-  plugin(standIn, { delegator, hook: 'onRequest' }, (err) => { if (err !== undefined) throw err })
-  if (hook === undefined) throw new Error('@fastify/cors added no onRequest hook')
-  return hook
 }
 
 function refusePreflight (reply: FastifyReply): void {
   void reply.code(204).header('vary', 'Origin').header('content-length', '0').send()
 }
 
-async function corsPolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
+function hasCors (options: PolicyOptions): boolean {
   const global = options.config.security?.cors
-  const policies = options.table.routes.map((route) => {
+  return options.table.routes.some((route) => corsConfigOf(route.config, global) !== undefined)
+}
+
+/** @fastify/cors in the route's scope, first of its policies: the CORS headers on every answer. */
+export function prepareCorsHeaders (options: PolicyOptions): RoutePolicy | null {
+  if (!hasCors(options)) return null
+  const global = options.config.security?.cors
+  return async (scope, route) => {
     const cors = corsConfigOf(route.config, global)
-    return cors === undefined ? null : compilePolicy(route, cors)
-  })
-  if (policies.every((p) => p === null)) return
-
-  const policyOf = (request: FastifyRequest): RoutePolicy | null =>
-    policies[(request.turnpike.route as CompiledRoute).index] ?? null
-
-  const delegator: FastifyCorsOptionsDelegateCallback = (request, callback) => {
-    const policy = policyOf(request) as RoutePolicy
-    const origin = request.headers.origin
-    if (origin === undefined || !policy.allows(origin)) callback(null, DENIED)
-    else callback(null, request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined ? policy.preflight : policy.actual)
-  }
-  const handleCors = corsHook(delegator)
-
-  // @fastify/cors marks the requests whose preflight it answered (read by its own route only).
-  scope.decorateRequest('corsPreflightEnabled', false)
-  scope.addHook('onRequest', function cors (request, reply, done) {
-    const policy = policyOf(request)
-    if (policy === null) {
-      done()
-      return
-    }
-    if (isPreflight(request) && !policy.allows(request.headers.origin as string)) {
-      refusePreflight(reply)
-      return
-    }
-    handleCors.call(this, request, reply, done)
-  })
-
-  // A request refused before the CORS hook ran (IP rules, DDoS, rate limit: 403, 429)
-  // still gets the CORS headers, so the page can read the refusal and its Retry-After.
-  scope.addHook('onSend', (request, reply, payload, done) => {
-    if (reply.statusCode >= 400 && (request.turnpike?.route ?? null) !== null && !reply.hasHeader('access-control-allow-origin')) {
-      const policy = policyOf(request)
+    if (cors === undefined) return
+    const policy = compilePolicy(route, cors)
+    const delegator: FastifyCorsOptionsDelegateCallback = (request, callback) => {
       const origin = request.headers.origin
-      if (policy !== null && origin !== undefined && policy.allows(origin)) addActualHeaders(reply, policy.actual, origin)
+      if (origin === undefined || !policy.allows(origin)) callback(null, DENIED)
+      else callback(null, request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined ? policy.preflight : policy.actual)
     }
-    done(null, payload)
-  })
+    // @fastify/cors also adds an `OPTIONS *` route, which lands under this scope's
+    // internal prefix where no request is ever routed: the route's own OPTIONS is ours.
+    await scope.register(fastifyCors, { hook: 'onRequest', delegator })
+  }
 }
 
-/** What @fastify/cors adds to an actual (not preflight) request from an allowed origin. */
-function addActualHeaders (reply: FastifyReply, options: FastifyCorsOptions, origin: string): void {
-  reply.header('access-control-allow-origin', options.origin === '*' ? '*' : origin)
-  if (options.credentials === true) reply.header('access-control-allow-credentials', 'true')
-  if (typeof options.exposedHeaders === 'string') reply.header('access-control-expose-headers', options.exposedHeaders)
-  reply.header('vary', mergeVary(reply.getHeader('vary'), 'Origin'))
+/** At CORS's place in the order: answers the preflight @fastify/cors prepared, or refuses a foreign one. */
+export function prepareCorsPreflight (options: PolicyOptions): RoutePolicy | null {
+  if (!hasCors(options)) return null
+  const global = options.config.security?.cors
+  return (scope, route) => {
+    if (corsConfigOf(route.config, global) === undefined) return
+    scope.addHook('onRequest', (request, reply, done) => {
+      if (!isPreflight(request)) done()
+      // Set by @fastify/cors for a preflight it allowed (preflightContinue: it left the answer to us).
+      else if ((request as FastifyRequest & { corsPreflightEnabled?: boolean }).corsPreflightEnabled === true) void reply.code(204).header('content-length', '0').send()
+      else refusePreflight(reply)
+    })
+  }
 }
-
-export default fp(corsPolicy, { name: 'turnpike-cors', fastify: '5.x' })

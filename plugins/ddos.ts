@@ -3,9 +3,8 @@
 // shared by every replica; without it, or while Redis fails or is slower than the
 // request's redis.timeout, they are in-process.
 // Exempt addresses (IP rules) are never counted or blocked. No hook without security.ddos.
-import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { PolicyOptions } from '../src/policies.js'
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import type { PolicyOptions, RoutePolicy } from '../src/routing/route-policy.js'
 import { DdosBlockedError } from '../src/errors.js'
 import { countBlockedIp } from '../src/metrics.js'
 import { clientIpOf } from '../src/proxy/context.js'
@@ -26,9 +25,15 @@ function settle (reply: FastifyReply, left: number, done: Done): void {
   done(new DdosBlockedError(seconds))
 }
 
-async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
+/** One hook for every route's scope: the counts are per client address, not per route. */
+export function prepareDdos (options: PolicyOptions): RoutePolicy | null {
+  const hook = ddosHook(options)
+  return hook === null ? null : (scope) => { scope.addHook('onRequest', hook) }
+}
+
+function ddosHook (options: PolicyOptions): onRequestHookHandler | null {
   const settings = options.config.security?.ddos
-  if (settings === undefined) return
+  if (settings === undefined) return null
   const { threshold, window, blockFor } = settings
   // Also the fallback while Redis fails; kept across reloads that leave the settings alone.
   const local = options.edge.keep(`ddos:${threshold}:${window}:${blockFor}`, () => new LocalDdosStore(settings))
@@ -38,7 +43,7 @@ async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Prom
   if (shared !== null) {
     // A cluster worker without Redis: the primary counts for the whole gateway.
     const check = shared.ddosCheck(settings)
-    scope.addHook('onRequest', (request, reply, done) => {
+    return (request, reply, done) => {
       if (request.turnpike.exempt) {
         done()
         return
@@ -46,20 +51,18 @@ async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Prom
       const left = check(clientIpOf(request))
       if (typeof left === 'number') settle(reply, left, done)
       else left.then((ms) => { settle(reply, ms, done) }, done)
-    })
-    return
+    }
   }
 
   if (link === null) {
-    scope.addHook('onRequest', (request, reply, done) => {
+    return (request, reply, done) => {
       if (request.turnpike.exempt) done()
       else settle(reply, local.hit(clientIpOf(request)), done)
-    })
-    return
+    }
   }
 
   const remote = redisDdosCheck(link, settings)
-  scope.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: Done) => {
+  return (request: FastifyRequest, reply: FastifyReply, done: Done) => {
     if (request.turnpike.exempt) {
       done()
       return
@@ -68,7 +71,5 @@ async function ddosPolicy (scope: FastifyInstance, options: PolicyOptions): Prom
     const left = link.run('ddos check', async () => await remote(ip), () => local.hit(ip), request.turnpike)
     if (typeof left === 'number') settle(reply, left, done)
     else left.then((ms) => { settle(reply, ms, done) }, done)
-  })
+  }
 }
-
-export default fp(ddosPolicy, { name: 'turnpike-ddos', fastify: '5.x' })

@@ -6,25 +6,24 @@
 // (an admin token is set, Redis may bring another replica's, or some already exist);
 // with no rule at all it returns at once. Otherwise there is no hook. The rules
 // are in memory (Redis only shares the run-time changes in the background), so the
-// hook is synchronous.
-import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
-import type { PolicyOptions } from '../src/policies.js'
+// hook is synchronous. One hook (and one compiled rule set) serves every route's scope.
+import type { onRequestHookHandler } from 'fastify'
+import type { PolicyOptions, RoutePolicy } from '../src/routing/route-policy.js'
 import { IpDeniedError } from '../src/errors.js'
 import { countBlockedIp } from '../src/metrics.js'
 import { clientIpOf } from '../src/proxy/context.js'
 import { configLists, effectiveLists } from '../src/ip-rules/lists.js'
 import { IpRuleSet } from '../src/ip-rules/rule-set.js'
 
-async function ipRulesPolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
+export function prepareIpRules (options: PolicyOptions): RoutePolicy | null {
   const store = options.edge.ipRules
   const fromConfig = configLists(options.config.security?.ipFilter)
   let version = store.version
   let rules = new IpRuleSet(effectiveLists(fromConfig, store.snapshot()))
   const canChange = options.config.admin.token !== '' || options.edge.redis !== null
-  if (rules.empty && !canChange) return
+  if (rules.empty && !canChange) return null
 
-  scope.addHook('onRequest', (request, _reply, done) => {
+  const hook: onRequestHookHandler = (request, _reply, done) => {
     if (store.version !== version) {
       version = store.version
       rules = new IpRuleSet(effectiveLists(fromConfig, store.snapshot()))
@@ -43,7 +42,6 @@ async function ipRulesPolicy (scope: FastifyInstance, options: PolicyOptions): P
       countBlockedIp(verdict)
       done(new IpDeniedError())
     }
-  })
+  }
+  return (scope) => { scope.addHook('onRequest', hook) }
 }
-
-export default fp(ipRulesPolicy, { name: 'turnpike-ip-rules', fastify: '5.x' })

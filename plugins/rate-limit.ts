@@ -2,17 +2,17 @@
 // Retry-After) while the counting is Turnpike's own (src/rate-limit/): three
 // algorithms, in-process or shared through Redis with an in-process fallback.
 //
-// One limiter per limited route is built here, once per config generation; a hook finds
-// the request's limiter by its route. Limits by IP or header run in onRequest, refusing
-// before auth spends any work; limits by API key or JWT claim need the identity auth
-// finds, so they run in preHandler. Exempt addresses (IP rules) are never limited.
+// @fastify/rate-limit is registered into the scope of each limited route, once per
+// config generation, and that scope gets one limiter (`scope.rateLimit`), for its route
+// only: no per-request look-up of the route's limit. Limits by IP or header run in
+// onRequest, refusing before auth spends any work; limits by API key or JWT claim need
+// the identity auth finds, so they run in preHandler. Exempt addresses (IP rules) are
+// never limited.
 import fastifyRateLimit from '@fastify/rate-limit'
-import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { RateLimitedError } from '../src/errors.js'
 import { countRateLimited } from '../src/metrics.js'
-import type { PolicyOptions } from '../src/policies.js'
-import type { CompiledRoute } from '../src/routing/compiled-route.js'
+import type { PolicyOptions, RoutePolicy } from '../src/routing/route-policy.js'
 import { keyOf } from '../src/rate-limit/keys.js'
 import { LocalStore, type RateStore } from '../src/rate-limit/local-store.js'
 import { PluginStore, type TurnpikeLimiterOptions } from '../src/rate-limit/plugin-store.js'
@@ -32,11 +32,9 @@ function storeFor (rule: RateRule, options: PolicyOptions): RateStore {
   return options.edge.shared?.rateStore(rule) ?? local
 }
 
-function dispatch (limiters: Map<CompiledRoute, Limiter>): onRequestHookHandler {
+function exemptOr (limiter: Limiter): onRequestHookHandler {
   return (request, reply, done) => {
-    const ctx = request.turnpike
-    const limiter = ctx.route === null ? undefined : limiters.get(ctx.route)
-    if (limiter === undefined || ctx.exempt) {
+    if (request.turnpike.exempt) {
       done()
       return
     }
@@ -44,24 +42,19 @@ function dispatch (limiters: Map<CompiledRoute, Limiter>): onRequestHookHandler 
   }
 }
 
-async function rateLimitPolicy (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
-  const limited = options.table.routes.flatMap((route) => {
-    const rule = ruleFor(route, options.config)
-    return rule === null ? [] : [{ route, rule }]
-  })
-  if (limited.length === 0) return
-
-  await scope.register(fastifyRateLimit, {
-    global: false,
-    enableDraftSpec: true,
-    store: PluginStore,
-    errorResponseBuilder: (_request, context) => new RateLimitedError(Math.max(1, Math.ceil(context.ttl / 1000)))
-  })
-
+export function prepareRateLimit (options: PolicyOptions): RoutePolicy | null {
+  if (!options.table.routes.some((route) => ruleFor(route, options.config) !== null)) return null
   const apiKeyHeader = options.config.auth?.apiKeys?.header ?? 'x-api-key'
-  const beforeAuth = new Map<CompiledRoute, Limiter>()
-  const afterAuth = new Map<CompiledRoute, Limiter>()
-  for (const { route, rule } of limited) {
+
+  return async (scope: FastifyInstance, route) => {
+    const rule = ruleFor(route, options.config)
+    if (rule === null) return
+    await scope.register(fastifyRateLimit, {
+      global: false,
+      enableDraftSpec: true,
+      store: PluginStore,
+      errorResponseBuilder: (_request, context) => new RateLimitedError(Math.max(1, Math.ceil(context.ttl / 1000)))
+    })
     const name = route.name
     // The plugin gets a ticket for the request, the store redeems it (request-pass.ts).
     const pass = new RequestPass()
@@ -73,10 +66,6 @@ async function rateLimitPolicy (scope: FastifyInstance, options: PolicyOptions):
       turnpike: { store: storeFor(rule, options), keyOf: keyOf(rule.keyBy, apiKeyHeader), pass }
     }
     const limiter = scope.rateLimit(limiterOptions) as unknown as Limiter
-    ;(needsIdentity(rule) ? afterAuth : beforeAuth).set(route, limiter)
+    scope.addHook(needsIdentity(rule) ? 'preHandler' : 'onRequest', exemptOr(limiter))
   }
-  if (beforeAuth.size > 0) scope.addHook('onRequest', dispatch(beforeAuth))
-  if (afterAuth.size > 0) scope.addHook('preHandler', dispatch(afterAuth))
 }
-
-export default fp(rateLimitPolicy, { name: 'turnpike-rate-limit', fastify: '5.x' })

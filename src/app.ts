@@ -2,6 +2,20 @@
 // route table and upstreams of one frozen config. The long-lived listener in server.ts
 // hands each request to the current generation's handler, so a reload is one
 // reference swap, and requests already inside an older generation finish there.
+//
+// Each config route is its own encapsulated Fastify scope holding exactly the policies
+// that route uses (src/policies.ts) and then the route's extensions (user plugins,
+// src/routing/route-extensions.ts). Routing stays the gateway's own (src/routing/
+// route-table.ts: host and header matches, specificity, 404/405, preflights), and it
+// happens where the edge verdict is made, in Fastify's rewriteUrl: the request's URL is
+// rewritten to the internal path that only its route's scope registers
+// (`/_turnpike/route/<index>`), so find-my-way dispatches to that scope in one static
+// look-up and the request runs that scope's hook list and nothing else. A refused
+// request (bad edge verdict, no route, wrong method) goes to a path no scope has, where
+// only the root's hooks run and the first of them answers the refusal. The client's
+// own path and query stay in the request's context (`request.turnpike.path`, `.query`)
+// for forwarding, the cache key and the logs; no client can reach an internal path,
+// since every URL is rewritten.
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
@@ -10,9 +24,9 @@ import type { GatewayConfig } from './config/schema.js'
 import { MethodNotAllowedError, NoRouteError } from './errors.js'
 import { NO_ROUTE_LABEL, observeRequest, openWebSocket } from './metrics.js'
 import type { ForwardSettings } from './proxy/attempt.js'
-import { clientIpOf } from './proxy/context.js'
+import { carryContext, clientIpOf, RequestContext, takeContext } from './proxy/context.js'
 import { restoreContentType } from './proxy/content-type.js'
-import { EDGE, inspectRequest, type EdgeRequest } from './proxy/edge.js'
+import { inspectRequest, type EdgeVerdict } from './proxy/edge.js'
 import { forward } from './proxy/forward.js'
 import { compileTrust } from './proxy/trust.js'
 import { isUpgrade, tunnel } from './proxy/websocket.js'
@@ -22,13 +36,24 @@ import { bindRoutes } from './routing/route-upstreams.js'
 import type { TargetRegistry } from './upstream/registry.js'
 import { UpstreamSet } from './upstream/upstream-set.js'
 import type { EdgeState } from './edge/state.js'
-import { registerPolicies, type PolicyOptions } from './policies.js'
+import { preparePolicies } from './policies.js'
+import type { PolicyOptions } from './routing/route-policy.js'
+import type { RouteExtensions } from './routing/route-extensions.js'
+import type { CompiledRoute } from './routing/compiled-route.js'
 import type { Tracing } from './tracing/provider.js'
 import { clientCertificateOf } from './tls/client-certificate.js'
-import securityHeaders from '../plugins/security-headers.js'
+import { prepareSecurityHeaders } from '../plugins/security-headers.js'
 import { routePreflight } from '../plugins/cors.js'
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
+
+/** The internal path only `route`'s scope registers (see the top of this file). */
+function routeUrl (route: CompiledRoute): string {
+  return `/_turnpike/route/${route.index}`
+}
+
+/** Registered by no scope: a refused request meets the root's hooks only. */
+const REFUSED_URL = '/_turnpike/refused'
 
 /** Process state a generation reads but does not own. */
 export interface Lifecycle {
@@ -46,6 +71,8 @@ export interface AppOptions {
   readonly tracing?: Tracing | null
   /** The process's /stats collector, fed one call per finished request. */
   readonly stats?: { record (route: string, status: number, seconds: number): void }
+  /** Called for each route's scope after its built-in policies (user plugins join here). */
+  readonly routeExtensions?: RouteExtensions
 }
 
 export interface GenerationApp {
@@ -110,11 +137,12 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     childLoggerFactory: (logger) => logger,
     return503OnClosing: false,
     exposeHeadRoutes: false,
-    // Runs before Fastify routes: edge checks and normalization (src/proxy/edge.ts).
+    // Runs before Fastify routes: edge checks and normalization (src/proxy/edge.ts),
+    // then the route table; the URL becomes the matched route's internal path.
     rewriteUrl (req) {
-      const verdict = inspectRequest(req, server.maxHeaderCount, server.bodyLimit)
-      ;(req as EdgeRequest)[EDGE] = verdict
-      return verdict.path
+      const context = routeRequest(req, inspectRequest(req, server.maxHeaderCount, server.bodyLimit))
+      carryContext(req, context)
+      return context.route === null ? REFUSED_URL : (urls[context.route.index] as string)
     },
     serverFactory (handler) {
       handle = handler
@@ -136,51 +164,42 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   app.setErrorHandler(errorBody)
 
   const policyOptions: PolicyOptions = { config, edge, table, logger }
+  const urls = table.routes.map(routeUrl)
+  const cors = config.security?.cors
+
+  /** The request's context: the edge verdict and the matched route, or why there is none. */
+  const routeRequest = (req: IncomingMessage, verdict: EdgeVerdict): RequestContext => {
+    if (verdict.error !== null) return new RequestContext(verdict.path, verdict.query, verdict.host, verdict.error)
+    const method = req.method as string
+    let found = table.lookup(method, verdict.host, verdict.path, req.headers)
+    if (found.kind === 'method-not-allowed' && method === 'OPTIONS') {
+      found = routePreflight(req, table, cors, verdict.host, verdict.path) ?? found
+    }
+    if (found.kind === 'not-found') return new RequestContext(verdict.path, verdict.query, verdict.host, new NoRouteError(method, verdict.path))
+    if (found.kind === 'method-not-allowed') {
+      return new RequestContext(verdict.path, verdict.query, verdict.host, Object.assign(new MethodNotAllowedError(method), { allow: found.allow }))
+    }
+    const context = new RequestContext(verdict.path, verdict.query, verdict.host, null)
+    context.route = found.route
+    context.params = found.params
+    context.upstream = bindings.get(found.route.name)?.upstream ?? null
+    return context
+  }
+
   // First, so that every answer carries them, the gateway's own errors included.
-  await app.register(securityHeaders, policyOptions)
+  const securityHeaders = prepareSecurityHeaders(policyOptions)
+  if (securityHeaders !== null) app.addHook('onRequest', securityHeaders)
 
   // Hooks on the hot path are callback-style: an async hook costs a promise per request.
   app.addHook('onRequest', (request, reply, done) => {
-    done(routeRequest(request, reply))
-  })
-
-  /** Attaches the edge verdict and the matched route; returns the refusal, if any. */
-  const routeRequest = (request: FastifyRequest, reply: FastifyReply): Error | undefined => {
-    const verdict = (request.raw as EdgeRequest)[EDGE] as NonNullable<EdgeRequest[typeof EDGE]>
-    request.turnpike = {
-      path: verdict.path,
-      query: verdict.query,
-      host: verdict.host,
-      route: null,
-      params: {},
-      upstream: null,
-      target: null,
-      startedAt: process.hrtime.bigint(),
-      clientIp: null,
-      streamedBytes: null,
-      exempt: false,
-      identity: null,
-      claims: null,
-      trace: null,
-      redisWaited: 0,
-      clientCert: mutualTls ? clientCertificateOf(request.raw.socket) : null
-    }
-    if (tracing !== null) request.turnpike.trace = tracing.startRequest(request, clientIpOf(request))
+    const context = takeContext(request.raw)
+    request.turnpike = context
+    request.raw.url = context.path // request.url: the client's normalized path, not the internal one
+    if (mutualTls) context.clientCert = clientCertificateOf(request.raw.socket)
+    if (tracing !== null) context.trace = tracing.startRequest(request, clientIpOf(request))
     reply.header('x-request-id', request.id)
-    if (verdict.error !== null) return verdict.error
-    let found = table.lookup(request.method, verdict.host, verdict.path, request.headers)
-    if (found.kind === 'method-not-allowed' && request.method === 'OPTIONS') {
-      found = routePreflight(request, table, config.security?.cors, verdict.host, verdict.path) ?? found
-    }
-    if (found.kind === 'not-found') return new NoRouteError(request.method, verdict.path)
-    if (found.kind === 'method-not-allowed') {
-      return Object.assign(new MethodNotAllowedError(request.method), { allow: found.allow })
-    }
-    request.turnpike.route = found.route
-    request.turnpike.params = found.params
-    request.turnpike.upstream = bindings.get(found.route.name)?.upstream ?? null
-    return undefined
-  }
+    done(context.refusal ?? undefined)
+  })
 
   // During a drain every response not yet started closes its connection, so a
   // keep-alive client reconnects (and is refused) instead of reusing a socket that
@@ -238,34 +257,38 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     done()
   })
 
-  // The proxy route lives in its own scope with the policies' hooks (src/policies.ts).
-  await app.register(async function proxy (scope) {
-    await registerPolicies(scope, policyOptions)
-    scope.route({
-      method: [...DEFAULT_METHODS],
-      url: '*',
-      handler: async (request, reply) => {
-        const { route } = request.turnpike
-        const bound = route === null ? undefined : bindings.get(route.name)
-        // A split chooses here, after auth, so `stickyBy: claim:NAME` can read the claims.
-        const upstream = request.turnpike.upstream ?? (request.turnpike.upstream = bound?.split?.choose(request) ?? null)
-        if (route === null || upstream === null) throw new NoRouteError(request.method, request.turnpike.path)
-        if (route.config.websocket && isUpgrade(request)) {
-          const answered = await tunnel(request, reply, route, upstream, settings)
-          if (answered === undefined) recordTunnel(request) // the 101 went out: the tunnel is the response
-          return answered
-        }
-        if (bound?.mirror === undefined) await forward(request, reply, route, upstream, settings)
-        else await bound.mirror.forward(request, reply, route, upstream, settings)
-        // On a body-policy route the body is still on its way through reply.send (a
-        // compressor may hold the head back): returning the reply keeps Fastify from
-        // taking the handler's undefined for an empty answer of its own.
-        return route.bodyPolicies ? reply : undefined
-      }
-    })
-  })
-  // Methods outside the catch-all (TRACE, PROPFIND, …) reach here after the hooks,
-  // which have already answered 404 or 405.
+  const proxy = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const route = request.turnpike.route as CompiledRoute
+    const bound = bindings.get(route.name)
+    // A split chooses here, after auth, so `stickyBy: claim:NAME` can read the claims.
+    const upstream = request.turnpike.upstream ?? (request.turnpike.upstream = bound?.split?.choose(request) ?? null)
+    if (upstream === null) throw new NoRouteError(request.method, request.turnpike.path)
+    if (route.config.websocket && isUpgrade(request)) {
+      const answered = await tunnel(request, reply, route, upstream, settings)
+      if (answered === undefined) recordTunnel(request) // the 101 went out: the tunnel is the response
+      return answered
+    }
+    if (bound?.mirror === undefined) await forward(request, reply, route, upstream, settings)
+    else await bound.mirror.forward(request, reply, route, upstream, settings)
+    // On a body-policy route the body is still on its way through reply.send (a
+    // compressor may hold the head back): returning the reply keeps Fastify from
+    // taking the handler's undefined for an empty answer of its own.
+    return route.bodyPolicies ? reply : undefined
+  }
+
+  // One encapsulated scope per config route: its policies, its extensions, its route.
+  const addPolicies = await preparePolicies(policyOptions)
+  const extensions = options.routeExtensions
+  for (const route of table.routes) {
+    await app.register(async function routeScope (scope) {
+      await addPolicies(scope, route)
+      if (extensions !== undefined) await extensions(scope, route)
+      // Every method the table may hand this route (it has already said 404 or 405
+      // to the others); OPTIONS for the preflights CORS answers on the route's behalf.
+      scope.route({ method: [...DEFAULT_METHODS], url: '/', handler: proxy })
+    }, { prefix: urls[route.index] as string })
+  }
+  // Refused requests reach here after the root hooks, which have already answered.
   app.setNotFoundHandler(async (request) => {
     throw new NoRouteError(request.method, request.turnpike?.path ?? '/')
   })

@@ -1,41 +1,39 @@
-// The edge policies of one generation, in the order a request meets them (issue 4,
-// plugins/README.md): IP rules → DDoS → rate limit → CORS → auth → cache → compression.
-// Each is its own plugin that adds hooks only when the config asks for its policy, so
-// a config without them costs the hot path nothing.
+// The edge policies of one generation, in the order a request meets them
+// (plugins/README.md): IP rules → DDoS → rate limit → CORS → auth → cache → compression.
+// Each policy is prepared once per generation from the whole config (plugins/*.ts);
+// then each config route's own Fastify scope (src/app.ts) gets exactly the policies that
+// route uses, so a route's hook list holds its own policies and nothing else, and a
+// policy no route uses is not even prepared.
 //
-// They are registered with fastify-plugin into the encapsulated scope that holds the
-// proxy route, because their hooks must apply to that route (a hook only applies to
-// routes of its own scope); nothing leaks to the root or the admin server.
-// Security headers are the exception: they go on every response, errors included, so
-// plugins/security-headers.ts is registered at the root, before routing.
+// @fastify/cors comes first in a route's chain although CORS's turn is after the rate
+// limit: it only writes headers there, so that refusals carry them (plugins/cors.ts),
+// and the preflight is answered at CORS's turn.
+// Security headers are not here: they go on every answer, errors and 404s included, so
+// plugins/security-headers.ts runs at the root, before routing.
 import type { FastifyInstance } from 'fastify'
-import type { Logger } from 'pino'
-import type { GatewayConfig } from './config/schema.js'
-import type { EdgeState } from './edge/state.js'
-import type { RouteTable } from './routing/route-table.js'
-import ipRules from '../plugins/ip-rules.js'
-import ddos from '../plugins/ddos.js'
-import rateLimit from '../plugins/rate-limit.js'
-import cors from '../plugins/cors.js'
-import auth from '../plugins/auth.js'
-import cache from '../plugins/cache.js'
-import compress from '../plugins/compress.js'
+import type { CompiledRoute } from './routing/compiled-route.js'
+import type { PolicyOptions, PreparePolicy, RoutePolicy } from './routing/route-policy.js'
+import { prepareIpRules } from '../plugins/ip-rules.js'
+import { prepareDdos } from '../plugins/ddos.js'
+import { prepareRateLimit } from '../plugins/rate-limit.js'
+import { prepareCorsHeaders, prepareCorsPreflight } from '../plugins/cors.js'
+import { prepareAuth } from '../plugins/auth.js'
+import { prepareCache } from '../plugins/cache.js'
+import { prepareCompress } from '../plugins/compress.js'
 
-/** What every policy plugin is given. */
-export interface PolicyOptions {
-  readonly config: Readonly<GatewayConfig>
-  /** Process-wide state: Redis, and what survives reloads (`keep`). */
-  readonly edge: EdgeState
-  readonly table: RouteTable
-  readonly logger: Logger
-}
+const ORDER: readonly PreparePolicy[] = [
+  prepareCorsHeaders, prepareIpRules, prepareDdos, prepareRateLimit, prepareCorsPreflight,
+  prepareAuth, prepareCache, prepareCompress
+]
 
-export async function registerPolicies (scope: FastifyInstance, options: PolicyOptions): Promise<void> {
-  await scope.register(ipRules, options)
-  await scope.register(ddos, options)
-  await scope.register(rateLimit, options)
-  await scope.register(cors, options)
-  await scope.register(auth, options)
-  await scope.register(cache, options)
-  await scope.register(compress, options)
+/** The generation's policies, ready to be added route by route. */
+export async function preparePolicies (options: PolicyOptions): Promise<(scope: FastifyInstance, route: CompiledRoute) => Promise<void>> {
+  const policies: RoutePolicy[] = []
+  for (const prepare of ORDER) {
+    const policy = await prepare(options)
+    if (policy !== null) policies.push(policy)
+  }
+  return async (scope, route) => {
+    for (const policy of policies) await policy(scope, route)
+  }
 }

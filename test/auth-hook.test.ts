@@ -5,11 +5,11 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import pino from 'pino'
-import authPolicy from '../plugins/auth.js'
+import { prepareAuth } from '../plugins/auth.js'
 import { parseConfigText } from '../src/config/load.js'
 import type { GatewayConfig } from '../src/config/schema.js'
 import { EdgeState } from '../src/edge/state.js'
-import type { PolicyOptions } from '../src/policies.js'
+import type { PolicyOptions } from '../src/routing/route-policy.js'
 import { RouteTable } from '../src/routing/route-table.js'
 
 const logger = pino({ level: 'silent' })
@@ -30,7 +30,8 @@ async function hooksFor (config: GatewayConfig): Promise<string[]> {
   const edge = new EdgeState(logger)
   const options: PolicyOptions = { config, edge, table: new RouteTable(config.routes), logger }
   try {
-    await (authPolicy as unknown as (scope: FastifyInstance, options: PolicyOptions) => Promise<void>)(scope, options)
+    const policy = await prepareAuth(options)
+    for (const route of options.table.routes) await policy?.(scope, route)
   } finally {
     await edge.close()
   }

@@ -71,6 +71,9 @@ export function headersFor (request: FastifyRequest, route: CompiledRoute, targe
     const identity = request.turnpike.identity
     if (identity !== null) headers[identityHeader] = identity.id
   }
+  // Last, so a plugin's word wins: null unless some plugin added one (no map was made).
+  const added = request.turnpike.addedUpstreamHeaders
+  if (added !== null) for (const [name, value] of added) headers[name] = value
   return headers
 }
 

@@ -1,8 +1,8 @@
 // The first look at every request, before Fastify routes it (Fastify's rewriteUrl):
 // header count, Host, body framing and declared size, request-target form and path
-// normalization. It cannot answer the request itself, so it leaves its verdict on the
-// raw request and the first onRequest hook turns a refusal into the error response
-// (logged and counted like any other).
+// normalization. It cannot answer the request itself: its verdict goes into the
+// request's context (src/proxy/context.ts), and the first onRequest hook turns a
+// refusal into the error response (logged and counted like any other).
 import type { IncomingMessage } from 'node:http'
 import { BadPathError, BadRequestError, BodyTooLargeError, HeadersTooLargeError, VersionNotSupportedError } from '../errors.js'
 import { shelveUnparsableContentType } from './content-type.js'
@@ -14,12 +14,6 @@ export interface EdgeVerdict {
   query: string
   host: string
   error: Error | null
-}
-
-export const EDGE = Symbol('turnpike.edge')
-
-export interface EdgeRequest extends IncomingMessage {
-  [EDGE]?: EdgeVerdict
 }
 
 function countHost (rawHeaders: string[]): number {

@@ -81,6 +81,9 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
     // Vary is a list: a policy's (Origin) adds to the upstream's rather than replacing it.
     if (upstreamVary !== undefined && own.vary !== undefined) out.vary = mergeVary(upstreamVary, own.vary as string | string[])
+    // A plugin's response headers (request.turnpike.downstreamHeaders) win over the upstream's.
+    const added = this.request.turnpike.addedDownstreamHeaders
+    if (added !== null) for (const [name, value] of added) out[name] = value
     if (this.closeConnection()) out.connection = 'close'
     this.started = true
     if (this.throughFastify) {
