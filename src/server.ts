@@ -31,6 +31,8 @@ import type { ConnectionLedger } from './edge/connection-ledger.js'
 import { listenError } from './start-error.js'
 import { ServerTls, type FilesOutcome } from './tls/server-tls.js'
 import type { Server as TlsServer } from 'node:tls'
+import { requireUserPlugins, withUserPlugins } from './user-plugins/check.js'
+import { userPluginExtension } from './user-plugins/register.js'
 
 export interface ReloadResult {
   readonly result: 'success' | 'failure' | 'unchanged'
@@ -246,8 +248,10 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     this.edge.configure(loaded.config)
     let built: Awaited<ReturnType<typeof buildApp>>
     try {
+      // A cluster worker gets the config without code: it loads the plugins itself.
+      const plugins = loaded.plugins ?? await requireUserPlugins(loaded)
       const tracing = await this.tracing.configure(loaded.config.tracing)
-      built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this, edge: this.edge, stats: this.stats, tracing })
+      built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this, edge: this.edge, stats: this.stats, tracing, routeExtensions: userPluginExtension(plugins) })
     } catch (err) {
       this.edge.rollback()
       this.tracing.rollback()
@@ -282,7 +286,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
       if (!force && (textDigest === this.lastDigest || textDigest === this.rejectedDigest)) {
         return { result: 'unchanged', at, generation: this.current.id }
       }
-      loaded = parseConfigText(text, this.file)
+      loaded = await withUserPlugins(parseConfigText(text, this.file))
     } catch (err) {
       const error = err instanceof ConfigError ? err.message : String(err)
       this.rejectedDigest = textDigest

@@ -2,15 +2,13 @@
 // route lists, in its order, after the built-in policies (the scope already holds them).
 // Each plugin gets the scope through guardedScope, so a hook that throws answers 500
 // TURNPIKE_PLUGIN_ERROR for that request only, counted and logged with the plugin's name.
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { PluginError } from '../errors.js'
 import { countPluginError } from '../metrics.js'
 import { clientIpOf } from '../proxy/context.js'
-import type { CompiledRoute } from '../routing/compiled-route.js'
+import type { RouteExtensions } from '../routing/route-extensions.js'
 import { guardedScope, type HookFailure } from './hook-guard.js'
 import type { LoadedPlugin, LoadedPlugins } from './load.js'
-
-export type RouteExtension = (scope: FastifyInstance, route: CompiledRoute) => Promise<void>
 
 /** A register that threw: the config generation is not built (a start exits 1, a reload keeps the running one). */
 export class PluginRegisterError extends Error {
@@ -20,7 +18,7 @@ export class PluginRegisterError extends Error {
   }
 }
 
-export function userPluginExtension (plugins: LoadedPlugins): RouteExtension {
+export function userPluginExtension (plugins: LoadedPlugins): RouteExtensions {
   return async (scope, route) => {
     const names = route.config.plugins ?? []
     if (names.length === 0) return
