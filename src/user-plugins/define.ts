@@ -13,6 +13,13 @@ export { Type, type Static, type TSchema } from '@sinclair/typebox'
  * only these fields are the plugin contract).
  */
 export interface PluginRequestContext {
+  /**
+   * The normalized path the route matched (no query). `request.url` is the gateway's
+   * internal route path; `request.originalUrl` is the request target as the client sent it.
+   */
+  readonly path: string
+  /** The query string with its `?` ('' when there is none), as the client sent it. */
+  readonly query: string
   /** The route that matched: its `name` is the one in the config and in metrics. */
   readonly route: { readonly name: string } | null
   /** The client address as `server.trustProxy` lets the gateway see it. */

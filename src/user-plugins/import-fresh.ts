@@ -15,7 +15,6 @@ export async function importFresh (url: URL): Promise<unknown> {
   const file = fileURLToPath(url)
   if (!existsSync(file)) throw new Error(`no such file ${file}`)
   // The shared CommonJS cache (Node's Module._cache), not state of ours.
-  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
   delete requireCache[file]
   const fresh = new URL(url.href)
   fresh.searchParams.set('turnpike-load', randomUUID())
