@@ -1,10 +1,11 @@
 // User plugins with server.workers: 2: the primary checks the plugins' options, each
 // worker loads and registers them itself, and a reload gives every worker the edited code.
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { after, before, test } from 'node:test'
 import { request } from 'undici'
 import { startBackend, type Backend } from './helpers/backend.js'
-import { startChildGateway, type ChildGateway } from './helpers/child.js'
+import { CLI, startChildGateway, type ChildGateway } from './helpers/child.js'
 import { fresh, waitForLines } from './helpers/cluster.js'
 import { pluginFiles, type PluginFiles } from './helpers/plugin-files.js'
 
@@ -63,4 +64,18 @@ test('a reload after the plugin file changed runs the new code on every worker',
   const seen = [...await stamps()]
   assert.equal(seen.length, 2)
   for (const stamp of seen) assert.match(stamp, /^v2:\d+$/)
+})
+
+test('a plugin whose register throws in the workers stops the start: exit 1', async () => {
+  await files.write('throws.mjs', "export default { name: 'stamp', register () { throw new Error('no database to talk to') } }\n")
+  await files.write('throws.yaml', `
+server: { host: 127.0.0.1, port: 0, workers: 2 }
+admin: { host: 127.0.0.1, port: 0 }
+plugins: [{ name: stamp, module: ./throws.mjs }]
+upstreams: { app: { targets: [{ url: "${backend.url}" }] } }
+routes: [{ name: app, match: { path: / }, upstream: app, plugins: [stamp] }]
+`)
+  const result = spawnSync(process.execPath, [CLI, 'start', '-c', files.path('throws.yaml')], { encoding: 'utf8', timeout: 60_000 })
+  assert.equal(result.status, 1)
+  assert.match(result.stderr, /plugin 'stamp' \(\.\/throws\.mjs\) failed to register on route 'app': no database to talk to/)
 })
