@@ -78,6 +78,22 @@ test('a module that cannot be found, loaded, or is not a plugin is a problem at 
   assert.match(found[3] ?? '', /^gateway\.yaml:6:24 plugins\.3\.module: cannot find plugin module 'no-such-package-anywhere': /)
 })
 
+test('a package name is resolved from the config file\'s directory, an ESM-only package too', async () => {
+  await files.write('node_modules/@acme/stamp/package.json', JSON.stringify({ name: '@acme/stamp', type: 'module', exports: { '.': { import: './index.js' } } }))
+  await files.write('node_modules/@acme/stamp/index.js', esmPlugin('stamp', ''))
+  await files.write('gateway.yaml', config('  - { name: stamp, module: "@acme/stamp" }', '[stamp]'))
+  const loaded = await loadConfigFile(files.path('gateway.yaml'), {})
+  assert.equal(loaded.plugins?.get('stamp')?.definition.name, 'stamp')
+})
+
+test('a CommonJS module, module.exports or TypeScript\'s exports.default, is a plugin', async () => {
+  await files.write('plain.cjs', "module.exports = { name: 'plain', register () {} }\n")
+  await files.write('compiled.cjs', "'use strict'\nObject.defineProperty(exports, '__esModule', { value: true })\nexports.default = { name: 'compiled', register () {} }\n")
+  await files.write('gateway.yaml', config('  - { name: a, module: ./plain.cjs }\n  - { name: b, module: ./compiled.cjs }', '[a, b]'))
+  const loaded = await loadConfigFile(files.path('gateway.yaml'), {})
+  assert.deepEqual([...loaded.plugins?.values() ?? []].map((p) => p.definition.name), ['plain', 'compiled'])
+})
+
 test('the schema\'s defaults fill the options a plugin is given', async () => {
   await files.write('gateway.yaml', config('  - { name: tenant, module: ./tenant.mjs, options: { header: x-t } }', '[tenant]'))
   const loaded = await loadConfigFile(files.path('gateway.yaml'), {})

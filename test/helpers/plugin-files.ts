@@ -1,6 +1,6 @@
 // Plugin modules written to a temp directory for one test, named by absolute path in
 // the YAML (`module: ${files.path('tag.mjs')}`), and rewritable to test reloads.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -16,7 +16,10 @@ export async function pluginFiles (files: Record<string, string>): Promise<Plugi
   const result: PluginFiles = {
     dir,
     path: (name) => path.join(dir, name),
-    write: async (name, text) => { await writeFile(path.join(dir, name), text) },
+    write: async (name, text) => {
+      await mkdir(path.dirname(path.join(dir, name)), { recursive: true })
+      await writeFile(path.join(dir, name), text)
+    },
     remove: async () => { await rm(dir, { recursive: true, force: true }) }
   }
   for (const [name, text] of Object.entries(files)) await result.write(name, text)
