@@ -16,7 +16,7 @@ import { Generation } from './generation.js'
 import { afterEarlierResponses } from './edge/in-turn.js'
 import { LastDefence } from './edge/last-defence.js'
 import { applyTimeouts, createListener, type RawAnswerLog } from './listener.js'
-import { activeConnections, configReloadsTotal, NO_ROUTE_LABEL, observeRequest } from './metrics.js'
+import { activeConnections, configReloadsTotal, countPluginError, NO_ROUTE_LABEL, observeRequest } from './metrics.js'
 import { plainAddress } from './proxy/headers.js'
 import { UPGRADE_HEAD } from './proxy/websocket.js'
 import { TargetRegistry } from './upstream/registry.js'
@@ -251,7 +251,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
       // A cluster worker gets the config without code: it loads the plugins itself.
       const plugins = loaded.plugins ?? await requireUserPlugins(loaded)
       const tracing = await this.tracing.configure(loaded.config.tracing)
-      built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this, edge: this.edge, stats: this.stats, tracing, routeExtensions: userPluginExtension(plugins) })
+      built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this, edge: this.edge, stats: this.stats, tracing, routeExtensions: userPluginExtension(plugins, countPluginError) })
     } catch (err) {
       this.edge.rollback()
       this.tracing.rollback()

@@ -4,7 +4,6 @@
 // TURNPIKE_PLUGIN_ERROR for that request only, counted and logged with the plugin's name.
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { PluginError } from '../errors.js'
-import { countPluginError } from '../metrics.js'
 import { clientIpOf } from '../proxy/context.js'
 import type { RouteExtensions } from '../routing/route-extensions.js'
 import { guardedScope, type HookFailure } from './hook-guard.js'
@@ -18,7 +17,10 @@ export class PluginRegisterError extends Error {
   }
 }
 
-export function userPluginExtension (plugins: LoadedPlugins): RouteExtensions {
+/** Counts one failed hook (turnpike_plugin_errors_total{plugin,route}). */
+export type CountPluginError = (plugin: string, route: string) => void
+
+export function userPluginExtension (plugins: LoadedPlugins, countError: CountPluginError): RouteExtensions {
   return async (scope, route) => {
     const names = route.config.plugins ?? []
     if (names.length === 0) return
@@ -29,7 +31,7 @@ export function userPluginExtension (plugins: LoadedPlugins): RouteExtensions {
       // The config's cross-checks refuse a route naming a plugin that is not defined.
       if (plugin === undefined) throw new Error(`route '${route.name}' lists plugin '${name}', which is not loaded`)
       try {
-        await plugin.definition.register(guardedScope(scope, failure(plugin.name, route.name)), plugin.options)
+        await plugin.definition.register(guardedScope(scope, failure(plugin.name, route.name, countError)), plugin.options)
       } catch (err) {
         throw new PluginRegisterError(plugin, route.name, err)
       }
@@ -42,9 +44,9 @@ function fillClientIp (request: FastifyRequest, _reply: FastifyReply, done: Hook
   done()
 }
 
-function failure (plugin: string, route: string): HookFailure {
+function failure (plugin: string, route: string, countError: CountPluginError): HookFailure {
   return (request, err) => {
-    countPluginError(plugin, route)
+    countError(plugin, route)
     request.log.error({ err, plugin, route, reqId: request.id }, 'plugin hook failed')
     return new PluginError(plugin)
   }
