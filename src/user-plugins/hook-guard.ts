@@ -45,6 +45,7 @@ export function guardedScope (scope: FastifyInstance, fail: HookFailure): Fastif
 function guard (fn: AnyHook, doneAt: number, fail: HookFailure): AnyHook {
   // An async hook never calls `done`: no wrapper for it, no closure per request.
   const usesDone = fn.constructor.name !== 'AsyncFunction'
+  if (usesDone && doneAt === 2) return guardCallback(fn, fail)
   const rethrow = (request: FastifyRequest) => (err: unknown): never => { throw fail(request, err) }
   return function guarded (this: unknown, ...args: unknown[]): unknown {
     const request = args[0] as FastifyRequest
@@ -58,9 +59,25 @@ function guard (fn: AnyHook, doneAt: number, fail: HookFailure): AnyHook {
     } catch (err) {
       throw fail(request, err)
     }
-    if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
-      return (result as Promise<unknown>).then(undefined, rethrow(request))
-    }
-    return result
+    return isThenable(result) ? result.then(undefined, rethrow(request)) : result
   }
+}
+
+/** The common case, `(request, reply, done)` with a callback, without a rest array per call. */
+function guardCallback (fn: AnyHook, fail: HookFailure): AnyHook {
+  return function guarded (this: unknown, request: unknown, reply: unknown, done: unknown): unknown {
+    const req = request as FastifyRequest
+    const next = done as Callback
+    let result: unknown
+    try {
+      result = fn.call(this, request, reply, (err?: unknown, value?: unknown) => { if (err != null) next(fail(req, err)); else next(err, value) })
+    } catch (err) {
+      throw fail(req, err)
+    }
+    return isThenable(result) ? result.then(undefined, (err: unknown) => { throw fail(req, err) }) : result
+  }
+}
+
+function isThenable (value: unknown): value is Promise<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as Promise<unknown>).then === 'function'
 }
