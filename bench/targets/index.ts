@@ -6,7 +6,7 @@ import { nginxTarget } from './nginx.js'
 import { connectionClose, singleRoute, threeTargetsWithHealth, turnpikeTarget, withConnectionLimits, withJwt, withRateLimit, withWorkers } from './turnpike.js'
 import { benchJwtHeaders } from './jwt-token.js'
 import { hundredDiscovered, hundredStatic, mirroredRoute } from './upstreams.js'
-import { signedTenantHeaders, withTwoPlugins } from './plugins.js'
+import { signedTenantHeaders, withTwoExamplePlugins, withTwoLightPlugins } from './plugins.js'
 import type { Target } from './types.js'
 
 export const TARGETS: readonly Target[] = [
@@ -113,8 +113,15 @@ export const TARGETS: readonly Target[] = [
   }),
   turnpikeTarget({
     name: 'turnpike-plugins',
-    about: 'Turnpike, the single route with two user plugins (the examples: HMAC signature check, tenant header router)',
-    config: withTwoPlugins,
+    about: 'Turnpike, the single route with two light user plugins (the example tenant header router, a response-header stamp)',
+    config: withTwoLightPlugins,
+    headers: signedTenantHeaders,
+    relativeTo: 'turnpike-plugins-off'
+  }),
+  turnpikeTarget({
+    name: 'turnpike-plugins-hmac',
+    about: 'Turnpike, the single route with the two example plugins (HMAC signature check, tenant header router)',
+    config: withTwoExamplePlugins,
     headers: signedTenantHeaders,
     relativeTo: 'turnpike-plugins-off'
   }),
