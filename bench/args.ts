@@ -11,6 +11,8 @@ export interface BenchArgs {
   writeDocs: boolean
   loadgen: 'auto' | 'wrk' | 'autocannon'
   pin: boolean
+  /** The backend every proxy forwards to: nginx when installed (auto), or node:http. */
+  backend: 'auto' | 'nginx' | 'node'
   /** Instead of the targets: the rate-limited route on Redis, healthy, stalled and resumed (bench/redis-stall.ts). */
   redisStall: boolean
   help: boolean
@@ -21,9 +23,11 @@ export const USAGE = `usage: npm run bench -- [options]
   --duration S        seconds measured per target per round (default 10)
   --warmup S          seconds of discarded load before each measurement (default 2)
   --connections N     concurrent connections (default 50)
-  --only a,b          targets to run (direct, turnpike, bare, nginx)
+  --only a,b          targets to run (direct, turnpike, floor, bare, nginx, …)
   --loadgen NAME      wrk | autocannon (default: wrk when installed)
   --no-pin            do not pin processes to CPUs with taskset
+  --backend NAME      nginx | node: what the proxies forward to (default: nginx when
+                      installed; it costs the load generator's core far less)
   --write-docs        rewrite the table in docs/performance.md
   --redis-stall       instead: a rate-limited route on Redis, healthy, stalled (SIGSTOP)
                       and resumed, beside the in-process store (needs redis-server)
@@ -47,6 +51,7 @@ export function parseBenchArgs (argv: string[]): BenchArgs {
       connections: { type: 'string' },
       only: { type: 'string' },
       loadgen: { type: 'string' },
+      backend: { type: 'string' },
       'no-pin': { type: 'boolean', default: false },
       'write-docs': { type: 'boolean', default: false },
       'redis-stall': { type: 'boolean', default: false },
@@ -55,7 +60,10 @@ export function parseBenchArgs (argv: string[]): BenchArgs {
   })
   const loadgen = values.loadgen ?? 'auto'
   if (loadgen !== 'auto' && loadgen !== 'wrk' && loadgen !== 'autocannon') throw new Error(`--loadgen: wrk or autocannon, got "${loadgen}"`)
+  const backend = values.backend ?? 'auto'
+  if (backend !== 'auto' && backend !== 'nginx' && backend !== 'node') throw new Error(`--backend: nginx or node, got "${backend}"`)
   return {
+    backend,
     rounds: int('rounds', values.rounds, 3, 1, 50),
     durationS: int('duration', values.duration, 10, 1, 600),
     warmupS: int('warmup', values.warmup, 2, 0, 60),

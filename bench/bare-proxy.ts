@@ -17,8 +17,14 @@ const app = Fastify({ logger: false })
 await app.register(proxy, {
   upstream: values.upstream,
   prefix: '/api',
-  // The same one-header edit the Turnpike route does, so both do comparable work.
-  replyOptions: { rewriteRequestHeaders: (_req, headers) => ({ ...headers, 'x-gateway': 'bare' }) }
+  // The same one-header edit the Turnpike route does, so both do comparable work; set on
+  // the headers object it is given rather than on a copy, which would add a cost of its own.
+  replyOptions: {
+    rewriteRequestHeaders: (_req, headers) => {
+      headers['x-gateway'] = 'bare'
+      return headers
+    }
+  }
 })
 await app.listen({ port: Number(values.port), host: '127.0.0.1' })
 const address = app.server.address()

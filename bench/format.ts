@@ -1,5 +1,5 @@
 // Renders a run as Markdown tables, padded so they read well in a terminal too.
-import type { BenchReport, TargetResult } from './results.js'
+import { floors, type BenchReport, type TargetResult } from './results.js'
 
 const rps = (n: number) => Math.round(n).toLocaleString('en-US')
 const ms = (n: number) => `${n < 10 ? n.toFixed(2) : n.toFixed(1)} ms`
@@ -26,7 +26,7 @@ export function formatReport (report: BenchReport): string {
       `Node ${report.machine.node} · ${report.machine.nginx ?? 'no nginx'}`,
     `${s.rounds} round${s.rounds === 1 ? '' : 's'} (interleaved) × ${s.durationS}s (+${s.warmupS}s warm-up) per target · ` +
       `${s.connections} connections · ${s.loadgenCommand} · load average at start ${report.machine.loadavgAtStart}`,
-    s.pinning,
+    `${s.pinning} · backend: ${String(s.backend ?? 'node:http')}`,
     '',
     table(
       ['target', 'req/s (median)', 'p50', 'p99', 'CPU/req', 'errors', 'req/s per round'],
@@ -41,6 +41,11 @@ export function formatReport (report: BenchReport): string {
     ))
     parts.push('', 'req/s ratio < 1: fewer requests per second than the reference; p99 ratio > 1: a longer tail; ' +
       'CPU/req ratio > 1: the proxy process spent more CPU per request (measured from /proc, less noisy than req/s on a shared VM).')
+  }
+  const goals = floors(report)
+  if (goals.length > 0) {
+    parts.push('', table(['goal', 'target', 'measured', 'limit', 'met'],
+      goals.map((g) => [g.goal, g.target, times(g.measured), `${g.goal.startsWith('req/s') ? '≥' : '≤'} ${times(g.limit)}`, g.met ? 'yes' : 'NO'])))
   }
   const errored = report.targets.filter((t) => t.errors > 0).map((t) => t.name)
   if (errored.length > 0) parts.push('', `Warning: ${errored.join(', ')} had errors (non-2xx or socket errors); their numbers are suspect.`)

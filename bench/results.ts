@@ -21,7 +21,7 @@ export interface Ratio {
   /** target rps / reference rps: below 1 means slower. */
   rps: number
   /**
-   * Against the plain route (`relativeTo`): the median of the per-round ratios, each
+   * The median of the per-round ratios, each
    * round's two measurements taken minutes apart at most, so a slow spell of the machine
    * that spans a few rounds moves it less than it moves the ratio of medians.
    */
@@ -71,7 +71,8 @@ export function ratios (targets: TargetResult[]): Ratio[] {
       if (ref === undefined) continue
       const cpu = t.median.cpuUsPerRequest !== undefined && ref.cpuUsPerRequest !== undefined ? t.median.cpuUsPerRequest / ref.cpuUsPerRequest : undefined
       const refRounds = targets.find((r) => r.name === refName)?.rounds ?? []
-      const paired = refName === t.relativeTo && refRounds.length === t.rounds.length
+      // Paired per round against every reference: each pair measured minutes apart at most.
+      const paired = refRounds.length === t.rounds.length
         ? median(t.rounds.map((r, i) => r.rps / (refRounds[i] as LoadResult).rps))
         : undefined
       out.push({
@@ -83,6 +84,34 @@ export function ratios (targets: TargetResult[]): Ratio[] {
         ...(paired === undefined ? {} : { rpsPaired: paired })
       })
     }
+  }
+  return out
+}
+
+/** One goal of the plain route against a reference proxy, and whether this run meets it. */
+export interface Floor {
+  target: string
+  goal: string
+  measured: number
+  limit: number
+  met: boolean
+}
+
+/**
+ * The plain route's goals (and the baseline's, when one is measured): at least 1.3×
+ * bare fastify's requests per second paired per round, at most 1.35× the node:http +
+ * undici floor's CPU per request, and at most 1.5× the floor's p99.
+ */
+export function floors (report: Pick<BenchReport, 'ratios'>): Floor[] {
+  const out: Floor[] = []
+  for (const target of ['turnpike', 'baseline']) {
+    const vs = (reference: string): Ratio | undefined => report.ratios.find((r) => r.target === target && r.reference === reference)
+    const bare = vs('bare')
+    const floor = vs('floor')
+    const rps = bare?.rpsPaired ?? bare?.rps
+    if (rps !== undefined) out.push({ target, goal: 'req/s vs bare, paired per round', measured: rps, limit: 1.3, met: rps >= 1.3 })
+    if (floor?.cpu !== undefined) out.push({ target, goal: 'CPU/req vs floor', measured: floor.cpu, limit: 1.35, met: floor.cpu <= 1.35 })
+    if (floor !== undefined) out.push({ target, goal: 'p99 vs floor', measured: floor.p99, limit: 1.5, met: floor.p99 <= 1.5 })
   }
   return out
 }

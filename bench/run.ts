@@ -21,6 +21,7 @@ import type { BenchContext, Running, Target } from './targets/types.js'
 import { findExecutable } from './tools.js'
 import { treeCpuMs } from './cpu.js'
 import { formatStall, runRedisStall } from './redis-stall.js'
+import { startNginxBackend } from './nginx-backend.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const PROXY_CPU = 1
@@ -57,10 +58,15 @@ async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): 
   console.log(`bench: ${pinning}`)
   console.log(`bench: load generator: ${loadgen.describe(load)}`)
 
-  const startBackend = () => startNodeChild(procs, { name: 'backend', root: ROOT, script: 'bench/backend.ts', args: [], cpu: SIDE_CPU })
+  const nginx = findExecutable('nginx')
+  if (args.backend === 'nginx' && nginx === null) throw new Error('--backend nginx: nginx is not installed')
+  const backendKind = args.backend === 'node' || nginx === null ? 'node:http' : 'nginx'
+  const startBackend = backendKind === 'nginx'
+    ? () => startNginxBackend(procs, nginx as string, tmpDir, SIDE_CPU)
+    : () => startNodeChild(procs, { name: 'backend', root: ROOT, script: 'bench/backend.ts', args: [], cpu: SIDE_CPU })
   const backend = await startBackend()
   const ctx: BenchContext = { root: ROOT, tmpDir, backendUrl: backend.url, startBackend, procs, proxyCpu: PROXY_CPU }
-  console.log(`bench: backend on ${backend.url}`)
+  console.log(`bench: ${backendKind} backend on ${backend.url}`)
 
   // Everything starts before the first round and stays up: idle proxies cost nothing,
   // and each round then sees the same processes, warmed by the previous rounds.
@@ -117,7 +123,8 @@ async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): 
       loadgen: loadgen.name,
       loadgenCommand: loadgen.describe(load),
       pinned: procs.pin,
-      pinning
+      pinning,
+      backend: backendKind
     },
     targets: summarised,
     ratios: ratios(summarised)

@@ -40,6 +40,7 @@ import { preparePolicies } from './policies.js'
 import type { PolicyOptions } from './routing/route-policy.js'
 import type { RouteExtensions } from './routing/route-extensions.js'
 import type { CompiledRoute } from './routing/compiled-route.js'
+import { RouteMeter } from './routing/route-meter.js'
 import type { Tracing } from './tracing/provider.js'
 import { clientCertificateOf } from './tls/client-certificate.js'
 import { prepareSecurityHeaders } from '../plugins/security-headers.js'
@@ -197,35 +198,40 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     request.raw.url = context.path // request.url: the client's normalized path, not the internal one
     if (mutualTls) context.clientCert = clientCertificateOf(request.raw.socket)
     if (tracing !== null) context.trace = tracing.startRequest(request, clientIpOf(request))
-    reply.header('x-request-id', request.id)
     done(context.refusal ?? undefined)
   })
 
   // During a drain every response not yet started closes its connection, so a
   // keep-alive client reconnects (and is refused) instead of reusing a socket that
   // the drain is about to close under its next request.
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  // X-Request-Id goes on here for every answer sent through Fastify (the gateway's own,
+  // a cache hit, a body-policy route); the relay writes it into a proxied answer's head
+  // itself, which spares the plain route a reply header to merge.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id)
     if (lifecycle.draining) reply.header('connection', 'close')
     done(null, payload)
   })
 
   // One access-log line and one metrics observation per request. A WebSocket tunnel is
   // hijacked from Fastify, so it is recorded when its client socket closes instead.
+  const meters = table.routes.map((route) => new RouteMeter(route, logger))
   const record = (request: FastifyRequest, status: number): void => {
     const ctx = request.turnpike
     const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
-    const routeName = ctx.route?.name ?? NO_ROUTE_LABEL
+    const route = ctx.route
+    const meter = route === null ? undefined : meters[route.index]
+    const routeName = route?.name ?? NO_ROUTE_LABEL
     // A split route's counts also say which upstream took each request.
-    observeRequest(routeName, request.method, status, seconds, ctx.route?.upstream === undefined ? ctx.upstream?.name : undefined)
-    if (ctx.trace !== null) ctx.trace.finish(status, ctx.route)
+    if (meter !== undefined && route?.upstream !== undefined) meter.observe(request.method, status, seconds)
+    else observeRequest(routeName, request.method, status, seconds, route === null ? undefined : ctx.upstream?.name)
+    if (ctx.trace !== null) ctx.trace.finish(status, route)
     stats?.record(routeName, status, seconds)
     if (!accessLog) return
-    request.log.info({
+    const line = {
       reqId: request.id,
       method: request.method,
       path: ctx.path,
-      route: routeName,
-      upstream: ctx.upstream?.name,
       target: ctx.target?.origin,
       status,
       durationMs: Math.round(seconds * 1e6) / 1e3,
@@ -233,7 +239,11 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
       clientIp: clientIpOf(request),
       user: ctx.identity?.id,
       clientCert: ctx.clientCert?.subject
-    }, 'access')
+    }
+    // The route's own logger has route (and upstream) bound already; a split route and
+    // a refused request name them here.
+    if (meter !== undefined && route?.upstream !== undefined) meter.log.info(line, 'access')
+    else request.log.info({ ...line, route: routeName, upstream: ctx.upstream?.name }, 'access')
   }
   const recordTunnel = (request: FastifyRequest): void => {
     const socket = request.raw.socket

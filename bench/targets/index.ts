@@ -2,6 +2,7 @@
 // more entry, e.g. turnpikeTarget({ name: 'turnpike-rl', about: '…', config: withRateLimit }).
 import { bareTarget } from './bare.js'
 import { directTarget } from './direct.js'
+import { floorTarget } from './floor.js'
 import { nginxTarget } from './nginx.js'
 import { connectionClose, singleRoute, threeTargetsWithHealth, turnpikeTarget, withConnectionLimits, withJwt, withRateLimit, withWorkers } from './turnpike.js'
 import { benchJwtHeaders } from './jwt-token.js'
@@ -135,6 +136,8 @@ export const TARGETS: readonly Target[] = [
         config: singleRoute,
         cli: `${process.env.TURNPIKE_BASELINE}/src/cli/main.js`
       })]),
+  // Room for more turnpike variants above (a route with user plugins, relativeTo 'turnpike').
+  floorTarget,
   bareTarget,
   nginxTarget
 ]

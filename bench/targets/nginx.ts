@@ -73,6 +73,7 @@ export const nginxTarget: Target = {
       }
       await checkProxies('nginx', url)
     })
-    return { url, stop: () => ctx.procs.stop(proc) }
+    // The master and its worker: treeCpuMs counts both.
+    return { url, pid: proc.child.pid, stop: () => ctx.procs.stop(proc) }
   }
 }

@@ -39,4 +39,4 @@ export interface Target {
 }
 
 /** The reference proxies the `compare` targets are measured against. */
-export const REFERENCES = ['bare', 'nginx']
+export const REFERENCES = ['floor', 'bare', 'nginx']

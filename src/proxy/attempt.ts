@@ -67,7 +67,7 @@ export function headersFor (request: FastifyRequest, route: CompiledRoute, targe
   }, route.requestHeaders)
   const identityHeader = settings.identityHeader
   if (identityHeader !== undefined) {
-    delete headers[identityHeader]
+    if (headers[identityHeader] !== undefined) delete headers[identityHeader]
     const identity = request.turnpike.identity
     if (identity !== null) headers[identityHeader] = identity.id
   }

@@ -36,7 +36,9 @@ function isHopByHop (name: string, listed: Set<string> | null): boolean {
 }
 
 function applyEdit (headers: OutgoingHeaders, edit: HeaderEdit): void {
-  for (const name of edit.remove) delete headers[name]
+  // Deleted only when present: every route removes the override headers, which are
+  // almost never sent, and a `delete` turns the object into a slower dictionary.
+  for (const name of edit.remove) if (headers[name] !== undefined) delete headers[name]
   for (const [name, value] of edit.set) headers[name] = value
 }
 

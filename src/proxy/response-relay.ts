@@ -70,7 +70,8 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       return
     }
     const out = clientResponseHeaders(headers, this.edit)
-    const own = this.reply.getHeaders() // x-request-id, and whatever the policies set
+    out['x-request-id'] = this.request.id
+    const own = this.reply.getHeaders() // whatever the policies set
     const upstreamVary = out.vary
     for (const name in own) {
       const value = own[name] as string | string[]
