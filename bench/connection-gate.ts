@@ -10,6 +10,7 @@ import { ConnectionGate } from '../src/edge/connection-gate.js'
 import { LocalConnectionLedger } from '../src/edge/connection-ledger.js'
 import { ConnectionPolicy } from '../src/edge/connection-policy.js'
 import { IpRuleStore } from '../src/ip-rules/store.js'
+import { GatewayMetrics } from '../src/metrics.js'
 
 const N = 1_000_000
 const ROUNDS = 5
@@ -34,7 +35,7 @@ function measure (op: (i: number) => void): number {
 function gateCase (cfg: Readonly<GatewayConfig>): (i: number) => void {
   const server = new Server()
   server.on('connection', () => undefined)
-  const gate = new ConnectionGate(() => cfg, new IpRuleStore(), pino({ level: 'silent' }))
+  const gate = new ConnectionGate(() => cfg, new IpRuleStore(), pino({ level: 'silent' }), new GatewayMetrics())
   gate.guard(server)
   return (i) => {
     const socket = new EventEmitter() as EventEmitter & { remoteAddress: string }

@@ -12,7 +12,6 @@ import { Transform, pipeline, type Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { PolicyOptions, RoutePolicy } from '../src/routing/route-policy.js'
 import type { CompiledRoute } from '../src/routing/compiled-route.js'
-import { countCacheRequest } from '../src/metrics.js'
 import { ageSeconds, isFresh, type CacheEntry, type StoredHeaders } from '../src/cache/entry.js'
 import { primaryKey, variantKey } from '../src/cache/key.js'
 import { LocalStore } from '../src/cache/local-store.js'
@@ -21,16 +20,16 @@ import { mergeVary } from '../src/proxy/vary.js'
 import { RedisStore } from '../src/cache/redis-store.js'
 import { UNAVAILABLE, type CacheStore, type Lookup } from '../src/cache/store.js'
 
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const UNSAFE: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /** Response headers that belong to one exchange, never to the stored answer. */
-const NOT_STORED = new Set([
+const NOT_STORED: ReadonlySet<string> = new Set([
   'content-length', 'age', 'x-cache', 'x-request-id', 'set-cookie', 'connection', 'keep-alive',
   'transfer-encoding', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-connection'
 ])
 
 export function prepareCache (options: PolicyOptions): RoutePolicy | null {
-  const { config, edge } = options
+  const { config, edge, metrics } = options
   if (!config.routes.some((route) => route.cache !== undefined)) return null
   const link = edge.redis
   const store: CacheStore = link !== null ? new RedisStore(link) : edge.keep('cache:local', () => new LocalStore())
@@ -49,13 +48,13 @@ export function prepareCache (options: PolicyOptions): RoutePolicy | null {
 
   const bypass = (reply: FastifyReply, route: CompiledRoute): void => {
     reply.header('x-cache', 'BYPASS')
-    countCacheRequest(route.name, 'bypass')
+    metrics.countCacheRequest(route.name, 'bypass')
   }
 
   /** Not in the cache: upstream it goes, and a GET's answer is stored if it may be. */
   const miss = (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute, key: string): void => {
     reply.header('x-cache', 'MISS')
-    countCacheRequest(route.name, 'miss')
+    metrics.countCacheRequest(route.name, 'miss')
     if (request.method === 'GET') request.turnpike.cachePending = { kind: 'store', key, own: new Set(Object.keys(reply.getHeaders())) }
   }
 
@@ -68,7 +67,7 @@ export function prepareCache (options: PolicyOptions): RoutePolicy | null {
     }
     reply.header('x-cache', 'HIT')
     reply.header('age', String(ageSeconds(entry, Date.now())))
-    countCacheRequest(route.name, 'hit')
+    metrics.countCacheRequest(route.name, 'hit')
     // For HEAD, Node sends the Content-Length of the body and drops the body itself.
     void reply.code(entry.status).send(entry.body)
   }

@@ -4,9 +4,9 @@
 // request's redis.timeout, they are in-process.
 // Exempt addresses (IP rules) are never counted or blocked. No hook without security.ddos.
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import type { GatewayMetrics } from '../src/metrics.js'
 import type { PolicyOptions, RoutePolicy } from '../src/routing/route-policy.js'
 import { DdosBlockedError } from '../src/errors.js'
-import { countBlockedIp } from '../src/metrics.js'
 import { clientIpOf } from '../src/proxy/context.js'
 import { LocalDdosStore } from '../src/ddos/local-store.js'
 import { redisDdosCheck } from '../src/ddos/redis-store.js'
@@ -14,14 +14,14 @@ import { redisDdosCheck } from '../src/ddos/redis-store.js'
 type Done = (err?: Error) => void
 
 /** Lets the request on (`left` 0) or refuses it with the seconds its block has left. */
-function settle (reply: FastifyReply, left: number, done: Done): void {
+function settle (reply: FastifyReply, left: number, done: Done, metrics: GatewayMetrics): void {
   if (left <= 0) {
     done()
     return
   }
   const seconds = Math.max(1, Math.ceil(left / 1000))
   reply.header('retry-after', String(seconds))
-  countBlockedIp('ddos')
+  metrics.countBlockedIp('ddos')
   done(new DdosBlockedError(seconds))
 }
 
@@ -34,6 +34,7 @@ export function prepareDdos (options: PolicyOptions): RoutePolicy | null {
 function ddosHook (options: PolicyOptions): onRequestHookHandler | null {
   const settings = options.config.security?.ddos
   if (settings === undefined) return null
+  const metrics = options.metrics
   const { threshold, window, blockFor } = settings
   // Also the fallback while Redis fails; kept across reloads that leave the settings alone.
   const local = options.edge.keep(`ddos:${threshold}:${window}:${blockFor}`, () => new LocalDdosStore(settings))
@@ -49,15 +50,15 @@ function ddosHook (options: PolicyOptions): onRequestHookHandler | null {
         return
       }
       const left = check(clientIpOf(request))
-      if (typeof left === 'number') settle(reply, left, done)
-      else left.then((ms) => { settle(reply, ms, done) }, done)
+      if (typeof left === 'number') settle(reply, left, done, metrics)
+      else left.then((ms) => { settle(reply, ms, done, metrics) }, done)
     }
   }
 
   if (link === null) {
     return (request, reply, done) => {
       if (request.turnpike.exempt) done()
-      else settle(reply, local.hit(clientIpOf(request)), done)
+      else settle(reply, local.hit(clientIpOf(request)), done, metrics)
     }
   }
 
@@ -69,7 +70,7 @@ function ddosHook (options: PolicyOptions): onRequestHookHandler | null {
     }
     const ip = clientIpOf(request)
     const left = link.run('ddos check', async () => await remote(ip), () => local.hit(ip), request.turnpike)
-    if (typeof left === 'number') settle(reply, left, done)
-    else left.then((ms) => { settle(reply, ms, done) }, done)
+    if (typeof left === 'number') settle(reply, left, done, metrics)
+    else left.then((ms) => { settle(reply, ms, done, metrics) }, done)
   }
 }

@@ -10,7 +10,6 @@
 import type { onRequestHookHandler } from 'fastify'
 import type { PolicyOptions, RoutePolicy } from '../src/routing/route-policy.js'
 import { IpDeniedError } from '../src/errors.js'
-import { countBlockedIp } from '../src/metrics.js'
 import { clientIpOf } from '../src/proxy/context.js'
 import { configLists, effectiveLists } from '../src/ip-rules/lists.js'
 import { IpRuleSet } from '../src/ip-rules/rule-set.js'
@@ -39,7 +38,7 @@ export function prepareIpRules (options: PolicyOptions): RoutePolicy | null {
       request.turnpike.exempt = true
       done()
     } else {
-      countBlockedIp(verdict)
+      options.metrics.countBlockedIp(verdict)
       done(new IpDeniedError())
     }
   }

@@ -11,7 +11,6 @@
 import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { RateLimitedError } from '../src/errors.js'
-import { countRateLimited } from '../src/metrics.js'
 import type { PolicyOptions, RoutePolicy } from '../src/routing/route-policy.js'
 import { keyOf } from '../src/rate-limit/keys.js'
 import { LocalStore, type RateStore } from '../src/rate-limit/local-store.js'
@@ -62,7 +61,7 @@ export function prepareRateLimit (options: PolicyOptions): RoutePolicy | null {
       max: limitOf(rule),
       timeWindow: rule.window,
       keyGenerator: (request) => pass.ticket(request),
-      onExceeded: () => { countRateLimited(name) },
+      onExceeded: () => { options.metrics.countRateLimited(name) },
       turnpike: { store: storeFor(rule, options), keyOf: keyOf(rule.keyBy, apiKeyHeader), pass }
     }
     const limiter = scope.rateLimit(limiterOptions) as unknown as Limiter

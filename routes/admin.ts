@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { redactConfig } from '../src/config/redact.js'
 import type { GatewayConfig } from '../src/config/schema.js'
-import { AdminForbiddenError } from '../src/errors.js'
+import { AdminForbiddenError, AdminUnauthorizedError } from '../src/errors.js'
 import type { UpstreamsView } from '../src/stats/snapshot.js'
 import { COMMIT, VERSION } from '../src/version.js'
 import { ipRuleRoutes, type IpRulesView } from './ip-rules.js'
@@ -39,7 +39,7 @@ function requireToken (view: AdminView) {
     if (given === '' || !timingSafeEqual(sha(given), sha(token))) {
       reply.header('www-authenticate', 'Bearer realm="turnpike-admin"')
       reply.code(401)
-      throw Object.assign(new Error('A valid admin bearer token is required'), { statusCode: 401, code: 'TURNPIKE_ADMIN_UNAUTHORIZED' })
+      throw new AdminUnauthorizedError()
     }
   }
 }

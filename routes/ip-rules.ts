@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from
 import type { GatewayConfig } from '../src/config/schema.js'
 import { canonicalCidr, configLists, effectiveLists, isListName, runtimeLists, type Change } from '../src/ip-rules/lists.js'
 import type { IpRuleStore } from '../src/ip-rules/store.js'
+import { AdminBadCidrError, AdminUnknownListError } from '../src/errors.js'
 
 export interface IpRulesView {
   readonly generation: { readonly config: Readonly<GatewayConfig> }
@@ -18,9 +19,6 @@ interface Params {
   address?: string
   bits?: string
 }
-
-const adminError = (statusCode: number, code: string, message: string): Error =>
-  Object.assign(new Error(message), { statusCode, code })
 
 export async function ipRuleRoutes (app: FastifyInstance, opts: { view: IpRulesView, guard: preHandlerAsyncHookHandler }): Promise<void> {
   const { view, guard } = opts
@@ -36,12 +34,12 @@ export async function ipRuleRoutes (app: FastifyInstance, opts: { view: IpRulesV
   const change = (kind: Change) => async (request: FastifyRequest) => {
     const params = request.params as Params
     if (!isListName(params.list)) {
-      throw adminError(404, 'TURNPIKE_ADMIN_UNKNOWN_LIST', `No IP list '${params.list}': use allow, deny or exempt`)
+      throw new AdminUnknownListError(params.list)
     }
     const given = params.cidr ?? `${params.address ?? ''}/${params.bits ?? ''}`
     const cidr = canonicalCidr(given)
     if (cidr === null) {
-      throw adminError(400, 'TURNPIKE_ADMIN_BAD_CIDR', `'${given}' is not an IP address or CIDR range (send a CIDR's '/' as %2F)`)
+      throw new AdminBadCidrError(given)
     }
     const config = fromConfig()
     // A removal is only remembered for an entry of the config (it overrides the config);

@@ -16,13 +16,14 @@
 // own path and query stay in the request's context (`request.turnpike.path`, `.query`)
 // for forwarding, the cache key and the logs; no client can reach an internal path,
 // since every URL is rewritten.
-import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from './config/schema.js'
+import { errorBody } from './error-body.js'
 import { MethodNotAllowedError, NoRouteError } from './errors.js'
-import { NO_ROUTE_LABEL, observeRequest, openWebSocket } from './metrics.js'
+import { NO_ROUTE_LABEL, type GatewayMetrics } from './metrics.js'
 import type { ForwardSettings } from './proxy/attempt.js'
 import { carryContext, clientIpOf, RequestContext, takeContext } from './proxy/context.js'
 import { restoreContentType } from './proxy/content-type.js'
@@ -68,6 +69,8 @@ export interface AppOptions {
   readonly logger: Logger
   readonly lifecycle: Lifecycle
   readonly edge: EdgeState
+  /** The gateway's metrics: they outlive the generation. */
+  readonly metrics: GatewayMetrics
   /** This generation's tracer provider; null while tracing is off. */
   readonly tracing?: Tracing | null
   /** The process's /stats collector, fed one call per finished request. */
@@ -89,7 +92,7 @@ function requestId (req: IncomingMessage): string {
   return typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID()
 }
 
-function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+function answerError (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500
   const ours = err.code?.startsWith('TURNPIKE_') === true || status < 500
   if (status >= 500 && !ours) request.log.error({ err, reqId: request.id }, 'request failed')
@@ -100,17 +103,12 @@ function errorBody (err: FastifyError, request: FastifyRequest, reply: FastifyRe
   if (allow !== undefined) reply.header('allow', allow.join(', '))
   if (status === 400 || status === 413 || status === 414 || status === 431 || status === 505) reply.header('connection', 'close')
   reply.header('x-request-id', request.id)
-  void reply.code(status).type('application/json; charset=utf-8').send({
-    statusCode: status,
-    error: STATUS_CODES[status] ?? 'Error',
-    code: err.code ?? 'TURNPIKE_INTERNAL',
-    message: ours ? err.message : 'Internal Server Error',
-    requestId: request.id
-  })
+  void reply.code(status).type('application/json; charset=utf-8')
+    .send(errorBody(status, err.code ?? 'TURNPIKE_INTERNAL', ours ? err.message : 'Internal Server Error', request.id))
 }
 
 export async function buildApp (options: AppOptions): Promise<GenerationApp> {
-  const { config, registry, logger, lifecycle, edge, stats } = options
+  const { config, registry, logger, lifecycle, edge, stats, metrics } = options
   const server = config.server
   const trust = compileTrust(server.trustProxy)
   const table = new RouteTable(config.routes)
@@ -123,7 +121,8 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     trust,
     accessLog,
     draining: () => lifecycle.draining,
-    identityHeader: config.auth?.identityHeader?.toLowerCase()
+    identityHeader: config.auth?.identityHeader?.toLowerCase(),
+    metrics
   }
   let handle: GenerationApp['handle'] | undefined
 
@@ -162,9 +161,9 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     restoreContentType(request.raw) // see src/proxy/content-type.ts
     done(null)
   })
-  app.setErrorHandler(errorBody)
+  app.setErrorHandler(answerError)
 
-  const policyOptions: PolicyOptions = { config, edge, table, logger }
+  const policyOptions: PolicyOptions = { config, edge, table, logger, metrics }
   const urls = table.routes.map(routeUrl)
   const cors = config.security?.cors
 
@@ -215,7 +214,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
 
   // One access-log line and one metrics observation per request. A WebSocket tunnel is
   // hijacked from Fastify, so it is recorded when its client socket closes instead.
-  const meters = table.routes.map((route) => new RouteMeter(route, logger))
+  const meters = table.routes.map((route) => new RouteMeter(route, logger, metrics))
   const record = (request: FastifyRequest, status: number): void => {
     const ctx = request.turnpike
     const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
@@ -224,7 +223,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     const routeName = route?.name ?? NO_ROUTE_LABEL
     // A split route's counts also say which upstream took each request.
     if (meter !== undefined && route?.upstream !== undefined) meter.observe(request.method, status, seconds)
-    else observeRequest(routeName, request.method, status, seconds, route === null ? undefined : ctx.upstream?.name)
+    else metrics.observeRequest(routeName, request.method, status, seconds, route === null ? undefined : ctx.upstream?.name)
     if (ctx.trace !== null) ctx.trace.finish(status, route)
     stats?.record(routeName, status, seconds)
     if (!accessLog) return
@@ -247,7 +246,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   }
   const recordTunnel = (request: FastifyRequest): void => {
     const socket = request.raw.socket
-    const closed = openWebSocket(request.turnpike.route?.name ?? NO_ROUTE_LABEL)
+    const closed = metrics.openWebSocket(request.turnpike.route?.name ?? NO_ROUTE_LABEL)
     // The server span is the handshake: it ends with the 101, not with the tunnel.
     request.turnpike.trace?.finish(101, request.turnpike.route)
     const done = (): void => {

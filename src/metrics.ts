@@ -1,53 +1,25 @@
-// The data plane's Prometheus metrics, created once per process on the
-// prom-client registry that fastify-metrics exposes at admin GET /metrics. They live
-// outside any config generation so counters survive reloads. Label children are
-// cached per route so the hot path does no label hashing.
+// The data plane's Prometheus metrics, on a registry of the gateway's own (admin GET
+// /metrics serves it). One GatewayMetrics belongs to one Gateway (or cluster Primary)
+// and lives as long as it, outside any config generation, so counters survive reloads,
+// two gateways in one process count apart, and a closed gateway's series go with it.
+// Label children are cached per route so the hot path does no label hashing.
 import client from '@platformatic/prom-client'
 
-const { Counter, Gauge, Histogram, register } = client
-
-function once<T> (name: string, make: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? make()
-}
-
-export const requestsTotal = once('turnpike_requests_total', () => new Counter({
-  name: 'turnpike_requests_total',
-  help: 'Requests answered by the data plane (`upstream`: the one chosen, on split routes only)',
-  labelNames: ['route', 'method', 'status', 'upstream'] as const
-}))
-
-export const requestDuration = once('turnpike_request_duration_seconds', () => new Histogram({
-  name: 'turnpike_request_duration_seconds',
-  help: 'Time from request to the end of the response, in seconds',
-  labelNames: ['route', 'method'] as const,
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
-}))
-
-export const activeConnections = once('turnpike_active_connections', () => new Gauge({
-  name: 'turnpike_active_connections',
-  help: 'Open client connections to the data plane'
-}))
-
-export const configReloadsTotal = once('turnpike_config_reloads_total', () => {
-  const counter = new Counter({
-    name: 'turnpike_config_reloads_total',
-    help: 'Config reloads by result',
-    labelNames: ['result'] as const
-  })
-  // Both series exist from the start, so increase() sees the first failure too.
-  counter.labels('success').inc(0)
-  counter.labels('failure').inc(0)
-  return counter
-})
+const { Counter, Gauge, Histogram, Registry } = client
 
 /** The label every request that matched no route shares (never a raw URL). */
 export const NO_ROUTE_LABEL = '(none)'
+
+const BUCKETS = Object.freeze([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30])
+const BREAKER_VALUES = Object.freeze({ closed: 0, 'half-open': 1, open: 2 } as const)
+
+type Cached<C> = (a: string, b?: string, c?: string) => C
 
 /**
  * Label children cached by their joined label values, so a hot-path observation is one
  * Map lookup instead of prom-client hashing the labels every time.
  */
-function childCache<C> (make: (a: string, b: string, c: string) => C): (a: string, b?: string, c?: string) => C {
+function childCache<C> (make: (a: string, b: string, c: string) => C): Cached<C> {
   const children = new Map<string, C>()
   // Fixed arity, no rest array: this runs for every request.
   return (a, b = '', c = '') => {
@@ -61,267 +33,327 @@ function childCache<C> (make: (a: string, b: string, c: string) => C): (a: strin
   }
 }
 
-const requestDurationFor = childCache((route, method) => requestDuration.labels(route, method))
-const requestsTotalFor = childCache((route, method, status) => requestsTotal.labels({ route, method, status }))
+export class GatewayMetrics {
+  readonly registry = new Registry()
+  private processMetrics = false
 
-const splitRequestsTotalFor = childCache((routeAndUpstream, method, status) => {
-  const [route, upstream] = routeAndUpstream.split('\u0000') as [string, string]
-  return requestsTotal.labels({ route, method, status, upstream })
-})
+  readonly requestsTotal = new Counter({
+    name: 'turnpike_requests_total',
+    help: 'Requests answered by the data plane (`upstream`: the one chosen, on split routes only)',
+    labelNames: ['route', 'method', 'status', 'upstream'] as const,
+    registers: [this.registry]
+  })
 
-/** Counts one finished request; `seconds` is its duration; `upstream` on split routes. */
-export function observeRequest (route: string, method: string, status: number, seconds: number, upstream?: string): void {
-  requestDurationFor(route, method).observe(seconds)
-  if (upstream === undefined) requestsTotalFor(route, method, String(status)).inc()
-  else splitRequestsTotalFor(route + '\u0000' + upstream, method, String(status)).inc()
-}
+  readonly requestDuration = new Histogram({
+    name: 'turnpike_request_duration_seconds',
+    help: 'Time from request to the end of the response, in seconds',
+    labelNames: ['route', 'method'] as const,
+    buckets: [...BUCKETS],
+    registers: [this.registry]
+  })
 
-export const upstreamTargetHealthy = once('turnpike_upstream_target_healthy', () => new Gauge({
-  name: 'turnpike_upstream_target_healthy',
-  // Merged over cluster workers: a target ejected on any of them reads 0.
-  aggregator: 'min',
-  help: '1 while a target passes its active health checks and is not ejected by outlier detection, else 0',
-  labelNames: ['upstream', 'target'] as const
-}))
+  readonly activeConnections = new Gauge({
+    name: 'turnpike_active_connections',
+    help: 'Open client connections to the data plane',
+    registers: [this.registry]
+  })
 
-/** Sets a target's health gauge; undefined removes the series (the target is gone). */
-export function setTargetHealthy (upstream: string, target: string, healthy: boolean | undefined): void {
-  if (healthy === undefined) upstreamTargetHealthy.remove(upstream, target)
-  else upstreamTargetHealthy.labels(upstream, target).set(healthy ? 1 : 0)
-}
+  readonly configReloadsTotal = new Counter({
+    name: 'turnpike_config_reloads_total',
+    help: 'Config reloads by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry]
+  })
 
-export const upstreamRequestDuration = once('turnpike_upstream_request_duration_seconds', () => new Histogram({
-  name: 'turnpike_upstream_request_duration_seconds',
-  help: 'Time from sending an attempt to a target to its response headers (or failure), in seconds',
-  labelNames: ['upstream', 'target'] as const,
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
-}))
+  readonly upstreamTargetHealthy = new Gauge({
+    name: 'turnpike_upstream_target_healthy',
+    // Merged over cluster workers: a target ejected on any of them reads 0.
+    aggregator: 'min',
+    help: '1 while a target passes its active health checks and is not ejected by outlier detection, else 0',
+    labelNames: ['upstream', 'target'] as const,
+    registers: [this.registry]
+  })
 
-const upstreamDurationFor = childCache((upstream, target) => upstreamRequestDuration.labels(upstream, target))
+  readonly upstreamRequestDuration = new Histogram({
+    name: 'turnpike_upstream_request_duration_seconds',
+    help: 'Time from sending an attempt to a target to its response headers (or failure), in seconds',
+    labelNames: ['upstream', 'target'] as const,
+    buckets: [...BUCKETS],
+    registers: [this.registry]
+  })
 
-/** Observes one attempt at a target (every retry counts on its own). */
-export function observeUpstream (upstream: string, target: string, seconds: number): void {
-  upstreamDurationFor(upstream, target).observe(seconds)
-}
+  readonly circuitBreakerState = new Gauge({
+    name: 'turnpike_circuit_breaker_state',
+    // Merged over cluster workers (each has its own breakers): the most open state.
+    aggregator: 'max',
+    help: 'Circuit breaker state per target: 0 closed, 1 half-open, 2 open',
+    labelNames: ['upstream', 'target'] as const,
+    registers: [this.registry]
+  })
 
-export const circuitBreakerState = once('turnpike_circuit_breaker_state', () => new Gauge({
-  name: 'turnpike_circuit_breaker_state',
-  // Merged over cluster workers (each has its own breakers): the most open state.
-  aggregator: 'max',
-  help: 'Circuit breaker state per target: 0 closed, 1 half-open, 2 open',
-  labelNames: ['upstream', 'target'] as const
-}))
+  readonly circuitBreakerTrips = new Counter({
+    name: 'turnpike_circuit_breaker_trips_total',
+    help: 'Times a target\'s circuit breaker opened (a failed half-open probe reopens it: one more trip)',
+    labelNames: ['upstream', 'target'] as const,
+    registers: [this.registry]
+  })
 
-export const circuitBreakerTrips = once('turnpike_circuit_breaker_trips_total', () => new Counter({
-  name: 'turnpike_circuit_breaker_trips_total',
-  help: 'Times a target\'s circuit breaker opened (a failed half-open probe reopens it: one more trip)',
-  labelNames: ['upstream', 'target'] as const
-}))
+  readonly retriesTotal = new Counter({
+    name: 'turnpike_retries_total',
+    help: 'Retried upstream attempts, by route',
+    labelNames: ['route'] as const,
+    registers: [this.registry]
+  })
 
-const BREAKER_VALUES = { closed: 0, 'half-open': 1, open: 2 } as const
+  readonly rateLimitedTotal = new Counter({
+    name: 'turnpike_rate_limited_total',
+    help: 'Requests refused with 429 by a rate limit, by route',
+    labelNames: ['route'] as const,
+    registers: [this.registry]
+  })
 
-/** Sets a breaker's gauge (on state-change events, not per request); undefined removes it. */
-export function setBreakerState (upstream: string, target: string, state: keyof typeof BREAKER_VALUES | undefined): void {
-  if (state === undefined) circuitBreakerState.remove(upstream, target)
-  else circuitBreakerState.labels(upstream, target).set(BREAKER_VALUES[state])
-}
+  readonly blockedIpsTotal = new Counter({
+    name: 'turnpike_blocked_ips_total',
+    help: 'Requests refused by IP rules or DDoS blocking: deny (on the deny list), allow (not on a non-empty allow list), ddos',
+    labelNames: ['reason'] as const,
+    registers: [this.registry]
+  })
 
-export function countBreakerTrip (upstream: string, target: string): void {
-  circuitBreakerTrips.labels(upstream, target).inc()
-}
+  readonly cacheRequestsTotal = new Counter({
+    name: 'turnpike_cache_requests_total',
+    help: 'Requests on cached routes by result: hit, miss, bypass',
+    labelNames: ['route', 'result'] as const,
+    registers: [this.registry]
+  })
 
-export const retriesTotal = once('turnpike_retries_total', () => new Counter({
-  name: 'turnpike_retries_total',
-  help: 'Retried upstream attempts, by route',
-  labelNames: ['route'] as const
-}))
+  readonly redisErrorsTotal = new Counter({
+    name: 'turnpike_redis_errors_total',
+    help: 'Failed Redis calls (the gateway fell back to in-process state or served uncached)',
+    registers: [this.registry]
+  })
 
-const retriesFor = childCache((route) => retriesTotal.labels(route))
-
-export function countRetry (route: string): void {
-  retriesFor(route).inc()
-}
-
-export const rateLimitedTotal = once('turnpike_rate_limited_total', () => new Counter({
-  name: 'turnpike_rate_limited_total',
-  help: 'Requests refused with 429 by a rate limit, by route',
-  labelNames: ['route'] as const
-}))
-
-const rateLimitedFor = childCache((route) => rateLimitedTotal.labels(route))
-
-export function countRateLimited (route: string): void {
-  rateLimitedFor(route).inc()
-}
-
-export const blockedIpsTotal = once('turnpike_blocked_ips_total', () => new Counter({
-  name: 'turnpike_blocked_ips_total',
-  help: 'Requests refused by IP rules or DDoS blocking: deny (on the deny list), allow (not on a non-empty allow list), ddos',
-  labelNames: ['reason'] as const
-}))
-
-export function countBlockedIp (reason: 'deny' | 'allow' | 'ddos'): void {
-  blockedIpsTotal.labels(reason).inc()
-}
-
-export const cacheRequestsTotal = once('turnpike_cache_requests_total', () => new Counter({
-  name: 'turnpike_cache_requests_total',
-  help: 'Requests on cached routes by result: hit, miss, bypass',
-  labelNames: ['route', 'result'] as const
-}))
-
-const cacheRequestsFor = childCache((route, result) => cacheRequestsTotal.labels(route, result))
-
-export function countCacheRequest (route: string, result: 'hit' | 'miss' | 'bypass'): void {
-  cacheRequestsFor(route, result).inc()
-}
-
-export const redisErrorsTotal = once('turnpike_redis_errors_total', () => new Counter({
-  name: 'turnpike_redis_errors_total',
-  help: 'Failed Redis calls (the gateway fell back to in-process state or served uncached)'
-}))
-
-export function countRedisError (): void {
-  redisErrorsTotal.inc()
-}
-
-export const redisUp = once('turnpike_redis_up', () => {
-  const gauge = new Gauge({
+  readonly redisUp = new Gauge({
     name: 'turnpike_redis_up',
-    help: 'Redis link: 1 while the gateway uses Redis, 0 while its breaker is open (in-process state); absent without redis.url'
+    help: 'Redis link: 1 while the gateway uses Redis, 0 while its breaker is open (in-process state); absent without redis.url',
+    registers: [this.registry]
   })
-  gauge.remove()
-  return gauge
-})
 
-/** The running link's breaker state; null when no Redis is configured (the series goes away). */
-export function setRedisUp (up: boolean | null): void {
-  if (up === null) redisUp.remove()
-  else redisUp.set(up ? 1 : 0)
-}
+  readonly websocketConnections = new Gauge({
+    name: 'turnpike_websocket_connections',
+    help: 'Open WebSocket tunnels, by route',
+    labelNames: ['route'] as const,
+    registers: [this.registry]
+  })
 
-export const websocketConnections = once('turnpike_websocket_connections', () => new Gauge({
-  name: 'turnpike_websocket_connections',
-  help: 'Open WebSocket tunnels, by route',
-  labelNames: ['route'] as const
-}))
-
-const websocketsFor = childCache((route) => websocketConnections.labels(route))
-
-/** Counts one open tunnel; call the returned function once when it closes. */
-export function openWebSocket (route: string): () => void {
-  const gauge = websocketsFor(route)
-  gauge.inc()
-  return () => { gauge.dec() }
-}
-
-export const workerRestartsTotal = once('turnpike_worker_restarts_total', () => {
-  const counter = new Counter({
+  readonly workerRestartsTotal = new Counter({
     name: 'turnpike_worker_restarts_total',
-    help: 'Cluster workers replaced after they died (server.workers > 1)'
+    help: 'Cluster workers replaced after they died (server.workers > 1)',
+    registers: [this.registry]
   })
-  counter.inc(0)
-  return counter
-})
 
-export const connectionsRefusedTotal = once('turnpike_connections_refused_total', () => {
-  const counter = new Counter({
+  readonly connectionsRefusedTotal = new Counter({
     name: 'turnpike_connections_refused_total',
     help: 'Client connections refused by security.connections: per-ip (429), total (503)',
-    labelNames: ['reason'] as const
+    labelNames: ['reason'] as const,
+    registers: [this.registry]
   })
-  counter.labels('per-ip').inc(0)
-  counter.labels('total').inc(0)
-  return counter
-})
 
-const connectionsRefusedFor = {
-  'per-ip': connectionsRefusedTotal.labels('per-ip'),
-  total: connectionsRefusedTotal.labels('total')
-} as const
+  // Upstream limits, discovery and mirroring.
 
-export function countConnectionRefused (reason: 'per-ip' | 'total'): void {
-  connectionsRefusedFor[reason].inc()
-}
+  readonly upstreamPendingRequests = new Gauge({
+    name: 'turnpike_upstream_pending_requests',
+    help: 'Requests waiting for a free connection under an upstream\'s limits',
+    labelNames: ['upstream'] as const,
+    registers: [this.registry]
+  })
 
-// Upstream limits, discovery and mirroring.
+  readonly upstreamOverloadedTotal = new Counter({
+    name: 'turnpike_upstream_overloaded_total',
+    help: 'Requests refused with 503 TURNPIKE_UPSTREAM_OVERLOADED (queue full or pendingTimeout passed)',
+    labelNames: ['upstream'] as const,
+    registers: [this.registry]
+  })
 
-export const upstreamPendingRequests = once('turnpike_upstream_pending_requests', () => new Gauge({
-  name: 'turnpike_upstream_pending_requests',
-  help: 'Requests waiting for a free connection under an upstream\'s limits',
-  labelNames: ['upstream'] as const
-}))
+  readonly discoveryTargets = new Gauge({
+    name: 'turnpike_discovery_targets',
+    help: 'Targets in the last good DNS answer of a discovered upstream',
+    labelNames: ['upstream'] as const,
+    registers: [this.registry]
+  })
 
-export const upstreamOverloadedTotal = once('turnpike_upstream_overloaded_total', () => new Counter({
-  name: 'turnpike_upstream_overloaded_total',
-  help: 'Requests refused with 503 TURNPIKE_UPSTREAM_OVERLOADED (queue full or pendingTimeout passed)',
-  labelNames: ['upstream'] as const
-}))
+  readonly discoveryFailuresTotal = new Counter({
+    name: 'turnpike_discovery_failures_total',
+    help: 'DNS lookups of a discovered upstream that failed or came back empty (the last good answer was kept)',
+    labelNames: ['upstream'] as const,
+    registers: [this.registry]
+  })
 
-const pendingFor = childCache((upstream) => upstreamPendingRequests.labels(upstream))
-const overloadedFor = childCache((upstream) => upstreamOverloadedTotal.labels(upstream))
+  readonly mirrorRequestsTotal = new Counter({
+    name: 'turnpike_mirror_requests_total',
+    help: 'Mirrored copies by result: sent (answered), failed (no answer), skipped (in-flight cap, body too large or chunked, no target)',
+    labelNames: ['route', 'result'] as const,
+    registers: [this.registry]
+  })
 
-/** One more (+1) or one fewer (-1) request waiting on an upstream's limits. */
-export function addPending (upstream: string, delta: 1 | -1): void {
-  pendingFor(upstream).inc(delta)
-}
+  readonly internalErrorsTotal = new Counter({
+    name: 'turnpike_internal_errors_total',
+    help: 'Exceptions caught by the last line of defence (answered 500 instead of ending the process), by socket event',
+    labelNames: ['event'] as const,
+    registers: [this.registry]
+  })
 
-export function countOverloaded (upstream: string): void {
-  overloadedFor(upstream).inc()
-}
+  readonly pluginErrorsTotal = new Counter({
+    name: 'turnpike_plugin_errors_total',
+    help: 'User plugin hooks that threw (each answered 500 TURNPIKE_PLUGIN_ERROR), by plugin and route',
+    labelNames: ['plugin', 'route'] as const,
+    registers: [this.registry]
+  })
 
-export const discoveryTargets = once('turnpike_discovery_targets', () => new Gauge({
-  name: 'turnpike_discovery_targets',
-  help: 'Targets in the last good DNS answer of a discovered upstream',
-  labelNames: ['upstream'] as const
-}))
+  private readonly requestDurationFor = childCache((route, method) => this.requestDuration.labels(route, method))
+  private readonly requestsTotalFor = childCache((route, method, status) => this.requestsTotal.labels({ route, method, status }))
+  private readonly splitRequestsTotalFor = childCache((routeAndUpstream, method, status) => {
+    const [route, upstream] = routeAndUpstream.split('\u0000') as [string, string]
+    return this.requestsTotal.labels({ route, method, status, upstream })
+  })
 
-export const discoveryFailuresTotal = once('turnpike_discovery_failures_total', () => new Counter({
-  name: 'turnpike_discovery_failures_total',
-  help: 'DNS lookups of a discovered upstream that failed or came back empty (the last good answer was kept)',
-  labelNames: ['upstream'] as const
-}))
+  private readonly upstreamDurationFor = childCache((upstream, target) => this.upstreamRequestDuration.labels(upstream, target))
+  private readonly retriesFor = childCache((route) => this.retriesTotal.labels(route))
+  private readonly rateLimitedFor = childCache((route) => this.rateLimitedTotal.labels(route))
+  private readonly cacheRequestsFor = childCache((route, result) => this.cacheRequestsTotal.labels(route, result))
+  private readonly websocketsFor = childCache((route) => this.websocketConnections.labels(route))
+  private readonly pendingFor = childCache((upstream) => this.upstreamPendingRequests.labels(upstream))
+  private readonly overloadedFor = childCache((upstream) => this.upstreamOverloadedTotal.labels(upstream))
+  private readonly mirrorFor = childCache((route, result) => this.mirrorRequestsTotal.labels(route, result))
+  private readonly pluginErrorsFor = childCache((plugin, route) => this.pluginErrorsTotal.labels(plugin, route))
+  private readonly connectionsRefusedFor = {
+    'per-ip': this.connectionsRefusedTotal.labels('per-ip'),
+    total: this.connectionsRefusedTotal.labels('total')
+  } as const
 
-/** The size of a discovered upstream's answer; undefined removes the series (the upstream is gone). */
-export function setDiscoveryTargets (upstream: string, count: number | undefined): void {
-  if (count === undefined) discoveryTargets.remove(upstream)
-  else discoveryTargets.labels(upstream).set(count)
-}
+  constructor () {
+    // These series exist from the start, so increase() sees the first event too.
+    this.configReloadsTotal.labels('success').inc(0)
+    this.configReloadsTotal.labels('failure').inc(0)
+    this.redisUp.remove()
+    this.workerRestartsTotal.inc(0)
+    this.connectionsRefusedFor['per-ip'].inc(0)
+    this.connectionsRefusedFor.total.inc(0)
+  }
 
-export function countDiscoveryFailure (upstream: string): void {
-  discoveryFailuresTotal.labels(upstream).inc()
-}
+  /**
+   * Adds prom-client's process_* and nodejs_* metrics to this registry, once (for the
+   * process that serves or reports /metrics). prom-client offers no way to stop their
+   * collectors; they read the process, so they cost nothing per request.
+   */
+  collectProcessMetrics (): void {
+    if (this.processMetrics) return
+    this.processMetrics = true
+    client.collectDefaultMetrics({ register: this.registry })
+  }
 
-export const mirrorRequestsTotal = once('turnpike_mirror_requests_total', () => new Counter({
-  name: 'turnpike_mirror_requests_total',
-  help: 'Mirrored copies by result: sent (answered), failed (no answer), skipped (in-flight cap, body too large or chunked, no target)',
-  labelNames: ['route', 'result'] as const
-}))
+  /** The gateway is gone: its series go with it (nothing else holds this registry). */
+  close (): void {
+    this.registry.clear()
+  }
 
-const mirrorFor = childCache((route, result) => mirrorRequestsTotal.labels(route, result))
+  /** Everything on this registry, as admin GET /metrics answers it. */
+  async exposition (): Promise<{ contentType: string, text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() }
+  }
 
-export function countMirror (route: string, result: 'sent' | 'failed' | 'skipped'): void {
-  mirrorFor(route, result).inc()
-}
+  /** Counts one finished request; `seconds` is its duration; `upstream` on split routes. */
+  observeRequest (route: string, method: string, status: number, seconds: number, upstream?: string): void {
+    this.requestDurationFor(route, method).observe(seconds)
+    if (upstream === undefined) this.requestsTotalFor(route, method, String(status)).inc()
+    else this.splitRequestsTotalFor(route + '\u0000' + upstream, method, String(status)).inc()
+  }
 
-export const internalErrorsTotal = once('turnpike_internal_errors_total', () => new Counter({
-  name: 'turnpike_internal_errors_total',
-  help: 'Exceptions caught by the last line of defence (answered 500 instead of ending the process), by socket event',
-  labelNames: ['event'] as const
-}))
+  /** Sets a target's health gauge; undefined removes the series (the target is gone). */
+  setTargetHealthy (upstream: string, target: string, healthy: boolean | undefined): void {
+    if (healthy === undefined) this.upstreamTargetHealthy.remove(upstream, target)
+    else this.upstreamTargetHealthy.labels(upstream, target).set(healthy ? 1 : 0)
+  }
 
-export function countInternalError (event: string): void {
-  internalErrorsTotal.labels(event).inc()
-}
+  /** Observes one attempt at a target (every retry counts on its own). */
+  observeUpstream (upstream: string, target: string, seconds: number): void {
+    this.upstreamDurationFor(upstream, target).observe(seconds)
+  }
 
-export const pluginErrorsTotal = once('turnpike_plugin_errors_total', () => new Counter({
-  name: 'turnpike_plugin_errors_total',
-  help: 'User plugin hooks that threw (each answered 500 TURNPIKE_PLUGIN_ERROR), by plugin and route',
-  labelNames: ['plugin', 'route'] as const
-}))
+  /** Sets a breaker's gauge (on state-change events, not per request); undefined removes it. */
+  setBreakerState (upstream: string, target: string, state: keyof typeof BREAKER_VALUES | undefined): void {
+    if (state === undefined) this.circuitBreakerState.remove(upstream, target)
+    else this.circuitBreakerState.labels(upstream, target).set(BREAKER_VALUES[state])
+  }
 
-const pluginErrorsFor = childCache((plugin, route) => pluginErrorsTotal.labels(plugin, route))
+  countBreakerTrip (upstream: string, target: string): void {
+    this.circuitBreakerTrips.labels(upstream, target).inc()
+  }
 
-export function countPluginError (plugin: string, route: string): void {
-  pluginErrorsFor(plugin, route).inc()
+  countRetry (route: string): void {
+    this.retriesFor(route).inc()
+  }
+
+  countRateLimited (route: string): void {
+    this.rateLimitedFor(route).inc()
+  }
+
+  countBlockedIp (reason: 'deny' | 'allow' | 'ddos'): void {
+    this.blockedIpsTotal.labels(reason).inc()
+  }
+
+  countCacheRequest (route: string, result: 'hit' | 'miss' | 'bypass'): void {
+    this.cacheRequestsFor(route, result).inc()
+  }
+
+  countRedisError (): void {
+    this.redisErrorsTotal.inc()
+  }
+
+  /** The running link's breaker state; null when no Redis is configured (the series goes away). */
+  setRedisUp (up: boolean | null): void {
+    if (up === null) this.redisUp.remove()
+    else this.redisUp.set(up ? 1 : 0)
+  }
+
+  /** Counts one open tunnel; call the returned function once when it closes. */
+  openWebSocket (route: string): () => void {
+    const gauge = this.websocketsFor(route)
+    gauge.inc()
+    return () => { gauge.dec() }
+  }
+
+  countConnectionRefused (reason: 'per-ip' | 'total'): void {
+    this.connectionsRefusedFor[reason].inc()
+  }
+
+  /** One more (+1) or one fewer (-1) request waiting on an upstream's limits. */
+  addPending (upstream: string, delta: 1 | -1): void {
+    this.pendingFor(upstream).inc(delta)
+  }
+
+  countOverloaded (upstream: string): void {
+    this.overloadedFor(upstream).inc()
+  }
+
+  /** The size of a discovered upstream's answer; undefined removes the series (the upstream is gone). */
+  setDiscoveryTargets (upstream: string, count: number | undefined): void {
+    if (count === undefined) this.discoveryTargets.remove(upstream)
+    else this.discoveryTargets.labels(upstream).set(count)
+  }
+
+  countDiscoveryFailure (upstream: string): void {
+    this.discoveryFailuresTotal.labels(upstream).inc()
+  }
+
+  countMirror (route: string, result: 'sent' | 'failed' | 'skipped'): void {
+    this.mirrorFor(route, result).inc()
+  }
+
+  countInternalError (event: string): void {
+    this.internalErrorsTotal.labels(event).inc()
+  }
+
+  countPluginError (plugin: string, route: string): void {
+    this.pluginErrorsFor(plugin, route).inc()
+  }
 }

@@ -16,7 +16,7 @@ import { Generation } from './generation.js'
 import { afterEarlierResponses } from './edge/in-turn.js'
 import { LastDefence } from './edge/last-defence.js'
 import { applyTimeouts, createListener, type RawAnswerLog } from './listener.js'
-import { activeConnections, configReloadsTotal, countPluginError, NO_ROUTE_LABEL, observeRequest } from './metrics.js'
+import { GatewayMetrics, NO_ROUTE_LABEL } from './metrics.js'
 import { plainAddress } from './proxy/headers.js'
 import { UPGRADE_HEAD } from './proxy/websocket.js'
 import { TargetRegistry } from './upstream/registry.js'
@@ -82,6 +82,8 @@ export interface GatewayOptions {
 /** Emits 'reload' with each ReloadResult of success or failure (for tests and dashboards). */
 export class Gateway extends EventEmitter implements RawAnswerLog {
   readonly startedAt = new Date()
+  /** This gateway's Prometheus registry and metrics (admin GET /metrics): they outlive generations, not the gateway. */
+  readonly metrics = new GatewayMetrics()
   readonly registry: TargetRegistry
   /** Redis and the policies' state that outlives a generation (rate-limit counters, IP rules, cache). */
   readonly edge: EdgeState
@@ -114,12 +116,12 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
 
   constructor (readonly file: string, private readonly initial: LoadedConfig, readonly logger: Logger, private readonly options: GatewayOptions = {}) {
     super()
-    this.registry = new TargetRegistry(options.remoteHealth ?? null, logger)
+    this.registry = new TargetRegistry(this.metrics, options.remoteHealth ?? null, logger)
     this.generations = (options.firstGeneration ?? 1) - 1
-    this.edge = new EdgeState(logger, options.shared ?? null)
-    this.connections = new ConnectionGate(() => this.current.config, this.edge.ipRules, logger, options.connectionLedger)
+    this.edge = new EdgeState(logger, this.metrics, options.shared ?? null)
+    this.connections = new ConnectionGate(() => this.current.config, this.edge.ipRules, logger, this.metrics, options.connectionLedger)
     this.tracing = new ProcessTracing(logger)
-    this.defence = new LastDefence(logger)
+    this.defence = new LastDefence(logger, this.metrics)
     this.on('reload', (result: ReloadResult) => { this.stats.reloads.add(result) })
   }
 
@@ -174,7 +176,9 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
         defence.run('upgrade', socket, null, () => { this.current.handleUpgrade(req, socket) })
       })
     })
-    if (this.options.admin !== false) this.admin = await buildAdmin(this, config.admin)
+    // A cluster worker's process metrics go to its primary (worker.ts), which labels them.
+    this.metrics.collectProcessMetrics()
+    if (this.options.admin !== false) this.admin = await buildAdmin(this, config.admin, { metrics: async () => await this.metrics.exposition() })
     try {
       await new Promise<void>((resolve, reject) => {
         const failed = (err: unknown): void => { reject(listenError(err, 'server.port', config.server.host, config.server.port)) }
@@ -210,6 +214,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     await this.registry.closeAll()
     await this.edge.close()
     await this.tls?.close()
+    this.metrics.close()
   }
 
   /**
@@ -217,7 +222,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
    * counted and logged like every other answer, under the no-route label.
    */
   answered (socket: Duplex, method: string, status: number, code: string): void {
-    observeRequest(NO_ROUTE_LABEL, method, status, 0)
+    this.metrics.observeRequest(NO_ROUTE_LABEL, method, status, 0)
     this.stats.record(NO_ROUTE_LABEL, status, 0)
     if (!this.current.config.logging.accessLog) return
     const clientIp = plainAddress((socket as Socket).remoteAddress)
@@ -227,7 +232,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
   /** A change of the TLS files is a reload of its own: counted, shown in /config, and emitted. */
   private certificatesRead (outcome: FilesOutcome): void {
     if (outcome.result === 'unchanged') return
-    configReloadsTotal.labels(outcome.result).inc()
+    this.metrics.configReloadsTotal.labels(outcome.result).inc()
     const at = new Date().toISOString()
     this.lastReload = outcome.result === 'failure'
       ? { result: 'failure', at, generation: this.current.id, error: outcome.error, source: 'certificates' }
@@ -237,10 +242,10 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
 
   private track (socket: Socket): void {
     this.sockets.add(socket)
-    activeConnections.inc()
+    this.metrics.activeConnections.inc()
     socket.once('close', () => {
       this.sockets.delete(socket)
-      activeConnections.dec()
+      this.metrics.activeConnections.dec()
     })
   }
 
@@ -251,7 +256,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
       // A cluster worker gets the config without code: it loads the plugins itself.
       const plugins = loaded.plugins ?? await requireUserPlugins(loaded)
       const tracing = await this.tracing.configure(loaded.config.tracing)
-      built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this, edge: this.edge, stats: this.stats, tracing, routeExtensions: userPluginExtension(plugins, countPluginError) })
+      built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this, edge: this.edge, metrics: this.metrics, stats: this.stats, tracing, routeExtensions: userPluginExtension(plugins, (plugin, route) => { this.metrics.countPluginError(plugin, route) }) })
     } catch (err) {
       this.edge.rollback()
       this.tracing.rollback()
@@ -290,7 +295,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     } catch (err) {
       const error = err instanceof ConfigError ? err.message : String(err)
       this.rejectedDigest = textDigest
-      configReloadsTotal.labels('failure').inc()
+      this.metrics.configReloadsTotal.labels('failure').inc()
       this.logger.error({ reason, file: this.file, problems: err instanceof ConfigError ? err.problems : undefined }, `config reload rejected, keeping generation ${this.current.id}:\n${error}`)
       this.lastReload = { result: 'failure', at, generation: this.current.id, error }
       this.emit('reload', this.lastReload)
@@ -301,7 +306,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
       next = await this.prepare(loaded)
     } catch (err) {
       this.rejectedDigest = textDigest
-      configReloadsTotal.labels('failure').inc()
+      this.metrics.configReloadsTotal.labels('failure').inc()
       this.logger.error({ err, reason }, 'config reload failed while building the new generation')
       this.lastReload = { result: 'failure', at, generation: this.current.id, error: String(err) }
       this.emit('reload', this.lastReload)
@@ -310,7 +315,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     this.swap(next)
     const restartRequired = restartOnly(this.initial.config, loaded.config)
     if (restartRequired.length > 0) this.logger.warn({ restartRequired }, 'these settings changed and need a restart to take effect')
-    configReloadsTotal.labels('success').inc()
+    this.metrics.configReloadsTotal.labels('success').inc()
     this.lastReload = { result: 'success', at, generation: next.id, ...(restartRequired.length > 0 ? { restartRequired } : {}) }
     this.logger.info({ reason, generation: next.id, routes: loaded.config.routes.length }, 'config reloaded')
     this.emit('reload', this.lastReload)
@@ -380,6 +385,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     await this.tracing.shutdown() // after the generations: every span has ended
     await this.registry.closeAll()
     await this.edge.close()
+    this.metrics.close()
     this.logger.info({ signal }, 'turnpike stopped')
     await new Promise<void>((resolve) => { this.logger.flush(() => { resolve() }) })
   }

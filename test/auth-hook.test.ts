@@ -11,6 +11,7 @@ import type { GatewayConfig } from '../src/config/schema.js'
 import { EdgeState } from '../src/edge/state.js'
 import type { PolicyOptions } from '../src/routing/route-policy.js'
 import { RouteTable } from '../src/routing/route-table.js'
+import { GatewayMetrics } from '../src/metrics.js'
 
 const logger = pino({ level: 'silent' })
 
@@ -27,8 +28,9 @@ routes:
 async function hooksFor (config: GatewayConfig): Promise<string[]> {
   const added: string[] = []
   const scope = { addHook: (name: string) => { added.push(name) } } as unknown as FastifyInstance
-  const edge = new EdgeState(logger)
-  const options: PolicyOptions = { config, edge, table: new RouteTable(config.routes), logger }
+  const metrics = new GatewayMetrics()
+  const edge = new EdgeState(logger, metrics)
+  const options: PolicyOptions = { config, edge, table: new RouteTable(config.routes), logger, metrics }
   try {
     const policy = await prepareAuth(options)
     for (const route of options.table.routes) await policy?.(scope, route)

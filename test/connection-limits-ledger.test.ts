@@ -15,6 +15,7 @@ import { ConnectionGate } from '../src/edge/connection-gate.js'
 import { LocalConnectionLedger, type Admission, type ConnectionLedger } from '../src/edge/connection-ledger.js'
 import { IpRuleStore } from '../src/ip-rules/store.js'
 import type { GatewayConfig } from '../src/config/schema.js'
+import { GatewayMetrics } from '../src/metrics.js'
 
 let backend: Backend
 
@@ -91,7 +92,7 @@ class LaterLedger implements ConnectionLedger {
 test('a ledger that answers later: the client\'s first bytes wait for the verdict, then are served or refused', async () => {
   const config = { server: { trustProxy: false }, security: { connections: { perIp: 1 } } } as unknown as Readonly<GatewayConfig>
   const ledger = new LaterLedger()
-  const gate = new ConnectionGate(() => config, new IpRuleStore(), pino({ level: 'silent' }), ledger)
+  const gate = new ConnectionGate(() => config, new IpRuleStore(), pino({ level: 'silent' }), new GatewayMetrics(), ledger)
   const server = createServer((req, res) => { res.end(`served ${req.url ?? ''}`) })
   gate.guard(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -13,7 +13,6 @@ import net, { type AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
 import { hashKey } from '../src/cli/hash-key.js'
-import { internalErrorsTotal } from '../src/metrics.js'
 import { startGateway, BASE, type TestGateway } from './helpers/gateway.js'
 
 const RUNS = 2500
@@ -164,7 +163,7 @@ async function exchange (port: number, data: Buffer, split: number | undefined):
 }
 
 async function caughtErrors (): Promise<number> {
-  return (await internalErrorsTotal.get()).values.reduce((sum, v) => sum + v.value, 0)
+  return (await gw.gateway.metrics.internalErrorsTotal.get()).values.reduce((sum, v) => sum + v.value, 0)
 }
 
 test(`${RUNS} generated request sequences: no crash, no stray 5xx, no unauthenticated or malformed request upstream`, { timeout: TIME_LIMIT_MS + 60_000 }, async (t) => {

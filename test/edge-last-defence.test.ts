@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { GenerationApp } from '../src/app.js'
-import { internalErrorsTotal } from '../src/metrics.js'
 import { startBackend, type Backend } from './helpers/backend.js'
 import { edgeYaml } from './helpers/edge-socket.js'
 import { startGateway, type TestGateway } from './helpers/gateway.js'
@@ -32,7 +31,7 @@ after(async () => {
 })
 
 async function caught (event: string): Promise<number> {
-  const metric = await internalErrorsTotal.get()
+  const metric = await gw.gateway.metrics.internalErrorsTotal.get()
   return metric.values.find((v) => v.labels.event === event)?.value ?? 0
 }
 

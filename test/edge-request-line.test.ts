@@ -4,7 +4,6 @@
 // HTTP/1.0 without Host, and the URL and method override headers.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { requestsTotal } from '../src/metrics.js'
 import { startBackend, type Backend } from './helpers/backend.js'
 import { Conversation, edgeYaml } from './helpers/edge-socket.js'
 import { startGateway, type TestGateway } from './helpers/gateway.js'
@@ -44,7 +43,7 @@ function answers (raw: string): number {
 }
 
 async function counted (status: number): Promise<number> {
-  const metric = await requestsTotal.get()
+  const metric = await gw.gateway.metrics.requestsTotal.get()
   return metric.values.filter((v) => (v.labels as { status?: string }).status === String(status)).reduce((sum, v) => sum + v.value, 0)
 }
 

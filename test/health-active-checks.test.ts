@@ -10,6 +10,7 @@ import { TargetHealth } from '../src/upstream/health/target-health.js'
 import type { HealthCheckConfig } from '../src/upstream/health/types.js'
 import { startBackend } from './helpers/backend.js'
 import { healthChange } from './helpers/health.js'
+import { GatewayMetrics } from '../src/metrics.js'
 
 const config = (over: Partial<HealthCheckConfig> = {}): HealthCheckConfig => ({
   type: 'http', path: '/health', interval: 50, timeout: 500, healthyThreshold: 2, unhealthyThreshold: 3, expectStatus: '200-399', ...over
@@ -18,7 +19,7 @@ const config = (over: Partial<HealthCheckConfig> = {}): HealthCheckConfig => ({
 test('an HTTP check takes a target out after unhealthyThreshold failures and back after healthyThreshold passes', async (t) => {
   let status = 200
   const backend = await startBackend((_req, res) => { res.writeHead(status).end() })
-  const health = new TargetHealth('hc-http', backend.url)
+  const health = new TargetHealth('hc-http', backend.url, new GatewayMetrics())
   const checker = new ActiveChecker(backend.url, config(), health)
   const results: boolean[] = []
   checker.on('check', (ok) => { results.push(ok) })
@@ -44,7 +45,7 @@ test('an HTTP check takes a target out after unhealthyThreshold failures and bac
 test('a single failure between passes does not flap the target', async (t) => {
   let calls = 0
   const backend = await startBackend((_req, res) => { res.writeHead(++calls % 3 === 0 ? 500 : 200).end() })
-  const health = new TargetHealth('hc-flap', backend.url)
+  const health = new TargetHealth('hc-flap', backend.url, new GatewayMetrics())
   const changes: unknown[] = []
   health.on('change', (s) => changes.push(s))
   const checker = new ActiveChecker(backend.url, config({ unhealthyThreshold: 2 }), health)
@@ -57,7 +58,7 @@ test('a single failure between passes does not flap the target', async (t) => {
 test('expectStatus: a range, a list, and statuses outside them', async (t) => {
   let status = 302
   const backend = await startBackend((_req, res) => { res.writeHead(status).end() })
-  const health = new TargetHealth('hc-expect', backend.url)
+  const health = new TargetHealth('hc-expect', backend.url, new GatewayMetrics())
   const checker = new ActiveChecker(backend.url, config({ expectStatus: '200,204,300-302', unhealthyThreshold: 1, healthyThreshold: 1 }), health)
   t.after(async () => { checker.stop(); health.retire(); await backend.close() })
   checker.start()
@@ -72,7 +73,7 @@ test('expectStatus: a range, a list, and statuses outside them', async (t) => {
 
 test('a check that takes longer than its timeout fails', async (t) => {
   const backend = await startBackend((_req, res) => { setTimeout(() => res.writeHead(200).end(), 300).unref() })
-  const health = new TargetHealth('hc-timeout', backend.url)
+  const health = new TargetHealth('hc-timeout', backend.url, new GatewayMetrics())
   const checker = new ActiveChecker(backend.url, config({ timeout: 50, unhealthyThreshold: 1 }), health)
   t.after(async () => { checker.stop(); health.retire(); await backend.close() })
   checker.start()
@@ -85,7 +86,7 @@ test('a TCP check passes while the port accepts connections and fails once it is
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   const origin = `http://127.0.0.1:${port}`
-  const health = new TargetHealth('hc-tcp', origin)
+  const health = new TargetHealth('hc-tcp', origin, new GatewayMetrics())
   const checker = new ActiveChecker(origin, config({ type: 'tcp', unhealthyThreshold: 2 }), health)
   t.after(() => { checker.stop(); health.retire(); server.close() })
   checker.start()
@@ -104,7 +105,7 @@ test('checks never overlap, even when the health endpoint is slower than the int
     maxConcurrent = Math.max(maxConcurrent, ++concurrent)
     setTimeout(() => { concurrent--; served++; res.writeHead(200).end() }, 80).unref()
   })
-  const health = new TargetHealth('hc-overlap', backend.url)
+  const health = new TargetHealth('hc-overlap', backend.url, new GatewayMetrics())
   const checker = new ActiveChecker(backend.url, config({ interval: 10, timeout: 1000 }), health)
   t.after(async () => { checker.stop(); health.retire(); await backend.close() })
   checker.start()
@@ -115,7 +116,7 @@ test('checks never overlap, even when the health endpoint is slower than the int
 
 test('stop() ends the checks: no further requests reach the target', async (t) => {
   const backend = await startBackend((_req, res) => { res.writeHead(200).end() })
-  const health = new TargetHealth('hc-stop', backend.url)
+  const health = new TargetHealth('hc-stop', backend.url, new GatewayMetrics())
   const checker = new ActiveChecker(backend.url, config({ interval: 20 }), health)
   t.after(async () => { health.retire(); await backend.close() })
   checker.start()

@@ -10,6 +10,7 @@ import { TargetHealth } from '../src/upstream/health/target-health.js'
 import { startBackend } from './helpers/backend.js'
 import { BASE, startGateway } from './helpers/gateway.js'
 import { healthChange, targetHealth } from './helpers/health.js'
+import { GatewayMetrics } from '../src/metrics.js'
 
 test('a target returning 500s is ejected, gets no traffic, and is back after ejectFor', async (t) => {
   let failing = true
@@ -61,7 +62,7 @@ routes:
 })
 
 test('fewer than minRequests, or a rate under errorRate, never ejects', () => {
-  const health = new TargetHealth('od-unit', 'http://od-unit')
+  const health = new TargetHealth('od-unit', 'http://od-unit', new GatewayMetrics())
   let now = 0
   const detector = new OutlierDetector({ errorRate: 0.5, minRequests: 10, window: 1000, ejectFor: 1000 }, health, () => now)
   for (let i = 0; i < 9; i++) detector.record(false)
@@ -81,7 +82,8 @@ test('pending checker and ejection timers do not keep a process alive', async ()
     import { ActiveChecker } from './src/upstream/health/active-checker.ts'
     import { OutlierDetector } from './src/upstream/health/outlier-detector.ts'
     import { TargetHealth } from './src/upstream/health/target-health.ts'
-    const health = new TargetHealth('u', 'http://127.0.0.1:9')
+    import { GatewayMetrics } from './src/metrics.ts'
+    const health = new TargetHealth('u', 'http://127.0.0.1:9', new GatewayMetrics())
     const checker = new ActiveChecker('http://127.0.0.1:9', { type: 'tcp', path: '/', interval: 3600000, timeout: 3600000, healthyThreshold: 1, unhealthyThreshold: 1, expectStatus: '200' }, health)
     checker.on('check', () => { console.log('checked') })
     checker.start()

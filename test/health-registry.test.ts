@@ -7,6 +7,7 @@ import type { HealthCheckConfig } from '../src/upstream/health/types.js'
 import { HealthRegistry } from '../src/upstream/health/health-registry.js'
 import { startBackend } from './helpers/backend.js'
 import { healthChange } from './helpers/health.js'
+import { GatewayMetrics } from '../src/metrics.js'
 
 const check = (over: Partial<HealthCheckConfig> = {}): HealthCheckConfig => ({
   type: 'http', path: '/health', interval: 30, timeout: 500, healthyThreshold: 1, unhealthyThreshold: 1, expectStatus: '200', ...over
@@ -14,7 +15,7 @@ const check = (over: Partial<HealthCheckConfig> = {}): HealthCheckConfig => ({
 
 test('policy changes across generations', async (t) => {
   const backend = await startBackend((_req, res) => { res.writeHead(500).end() })
-  const registry = new HealthRegistry()
+  const registry = new HealthRegistry(new GatewayMetrics())
   t.after(async () => { registry.closeAll(); await backend.close() })
 
   const one = { healthCheck: check() }

@@ -11,6 +11,7 @@ import { RedisLink } from '../src/redis/link.js'
 import { LocalStore, MAX_KEYS, type RateStore } from '../src/rate-limit/local-store.js'
 import { RedisStore } from '../src/rate-limit/redis-store.js'
 import { limitOf, type Algorithm, type RateRule } from '../src/rate-limit/rule.js'
+import { GatewayMetrics } from '../src/metrics.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -93,7 +94,7 @@ async function play (store: RateStore, clock: Clock, { rule, steps }: Case, key:
 }
 
 async function redisLink (t: TestContext): Promise<RedisLink> {
-  const link = new RedisLink(REDIS_URL, `t-${randomUUID()}:`, pino({ level: 'silent' }))
+  const link = new RedisLink(REDIS_URL, `t-${randomUUID()}:`, pino({ level: 'silent' }), new GatewayMetrics())
   // These tests are about the Lua arithmetic: a busy machine must not make a check fall back.
   link.timeout = 5000
   t.after(async () => {

@@ -10,11 +10,12 @@ import { OPEN_AFTER } from '../src/redis/breaker.js'
 import { RedisLink, type RedisBudget } from '../src/redis/link.js'
 import { startPrivateRedis } from './helpers/redis-server.js'
 import { capturingLogger, type LogLine } from './helpers/redis-trouble.js'
+import { GatewayMetrics } from '../src/metrics.js'
 
 test('one budget for all of a request\'s calls; the breaker answers without Redis while open and closes when Redis answers', async (t) => {
   const redis = await startPrivateRedis()
   const logs: LogLine[] = []
-  const link = new RedisLink(redis.url, 'link-test:', capturingLogger(logs))
+  const link = new RedisLink(redis.url, 'link-test:', capturingLogger(logs), new GatewayMetrics())
   // Generous while Redis is healthy (a busy machine must not make those calls fall back), short for the stall.
   link.timeout = 5000
   t.after(async () => {

@@ -14,6 +14,7 @@ import { buildApp, type GenerationApp } from '../src/app.js'
 import { parseConfigText } from '../src/config/load.js'
 import type { GatewayConfig } from '../src/config/schema.js'
 import { EdgeState } from '../src/edge/state.js'
+import { GatewayMetrics } from '../src/metrics.js'
 import { TargetRegistry } from '../src/upstream/registry.js'
 import { startBackend, type Backend } from './helpers/backend.js'
 import { BASE, startGateway, type TestGateway } from './helpers/gateway.js'
@@ -113,8 +114,10 @@ test('the internal per-route paths are not reachable, and paths and queries reac
 /** A generation served by a plain node:http server, with `routeExtensions` set. */
 async function serveWithExtensions (config: GatewayConfig, extensions: NonNullable<Parameters<typeof buildApp>[0]['routeExtensions']>): Promise<{ url: string, close: () => Promise<void> }> {
   const logger = pino({ level: 'silent' })
-  const edge = new EdgeState(logger)
-  const built: GenerationApp = await buildApp({ config, registry: new TargetRegistry(), logger, lifecycle: { draining: false }, edge, routeExtensions: extensions })
+  const metrics = new GatewayMetrics()
+  const edge = new EdgeState(logger, metrics)
+  const registry = new TargetRegistry(metrics)
+  const built: GenerationApp = await buildApp({ config, registry, logger, lifecycle: { draining: false }, edge, metrics, routeExtensions: extensions })
   const server: Server = createServer(built.handle)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
@@ -125,6 +128,8 @@ async function serveWithExtensions (config: GatewayConfig, extensions: NonNullab
       await built.app.close()
       built.upstreams.dispose()
       await edge.close()
+      await registry.closeAll()
+      metrics.close()
     }
   }
 }

@@ -172,9 +172,10 @@ routes:
   await hit(`${gw.url}/cached`, 2)
   await hit(`${denying.url}/`, 1)
   const s = await stats(gw.adminUrl)
-  // The policy counters are per process: both gateways here share them.
+  // The policy counters are each gateway's own: the refusal was the other one's.
   assert.equal(s.policies.rateLimited, 2)
-  assert.equal(s.policies.blocked, 1)
+  assert.equal(s.policies.blocked, 0)
+  assert.equal((await stats(denying.adminUrl)).policies.blocked, 1)
   assert.deepEqual(s.policies.cache, { hit: 1, miss: 1, bypass: 0 })
   assert.equal(s.routes.find((r) => r.name === 'limited')?.errorRate, 0)
 

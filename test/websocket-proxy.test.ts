@@ -9,7 +9,6 @@ import { after, before, test } from 'node:test'
 import WebSocket, { WebSocketServer, type RawData } from 'ws'
 import { BASE, startGateway, type TestGateway } from './helpers/gateway.js'
 import { rawRequest } from './helpers/raw.js'
-import { requestsTotal, websocketConnections } from '../src/metrics.js'
 
 const STALL = { timeout: 15_000 }
 
@@ -255,9 +254,9 @@ test('the upstream chooses the subprotocol', STALL, async () => {
   await client.close()
 })
 
-/** turnpike_requests_total for one route/status, from the in-process registry. */
+/** turnpike_requests_total for one route/status, from the gateway's registry. */
 async function counted (route: string, status: string): Promise<number> {
-  const metric = await requestsTotal.get()
+  const metric = await gw.gateway.metrics.requestsTotal.get()
   const labels = (v: { labels: object }): Record<string, unknown> => v.labels as Record<string, unknown>
   return metric.values.find((v) => labels(v).route === route && labels(v).status === status)?.value ?? 0
 }
@@ -274,7 +273,7 @@ test('a tunnel is counted (status 101) once it has closed', STALL, async () => {
 
 /** turnpike_websocket_connections for one route. */
 async function openTunnels (route: string): Promise<number> {
-  const metric = await websocketConnections.get()
+  const metric = await gw.gateway.metrics.websocketConnections.get()
   return metric.values.find((v) => (v.labels as Record<string, unknown>).route === route)?.value ?? 0
 }
 

@@ -2,15 +2,11 @@
 // metrics and reloads never share a listener, a router or limits with client traffic.
 import type { AddressInfo } from 'node:net'
 import Fastify, { LogController } from 'fastify'
-import client from '@platformatic/prom-client'
-import fastifyMetricsModule from 'fastify-metrics'
 import { adminRoutes, type AdminView } from '../../routes/admin.js'
 import { dashboardRoutes } from '../../routes/dashboard.js'
 import { statsRoutes, type StatsView } from '../../routes/stats.js'
 import type { AdminConfig } from '../config/schema.js'
-
-// fastify-metrics is CommonJS with an `exports.default`; under NodeNext the plugin is one level down.
-const fastifyMetrics = fastifyMetricsModule.default
+import { errorBody } from '../error-body.js'
 
 export interface AdminServer {
   listen (): Promise<void>
@@ -18,35 +14,28 @@ export interface AdminServer {
   close (): Promise<void>
 }
 
-/** Set by a cluster primary: GET /metrics answers the whole gateway's metrics, merged over its workers. */
 export interface AdminOptions {
-  readonly metrics?: () => Promise<{ contentType: string, text: string }>
+  /**
+   * What GET /metrics answers: the gateway's own registry (GatewayMetrics), or in a
+   * cluster primary the whole gateway's metrics, merged over its workers.
+   */
+  readonly metrics: () => Promise<{ contentType: string, text: string }>
 }
 
-export async function buildAdmin (view: AdminView & StatsView & { logger: import('pino').Logger }, admin: AdminConfig, options: AdminOptions = {}): Promise<AdminServer> {
+export async function buildAdmin (view: AdminView & StatsView & { logger: import('pino').Logger }, admin: AdminConfig, options: AdminOptions): Promise<AdminServer> {
   const app = Fastify({ loggerInstance: view.logger.child({ component: 'admin' }), logController: new LogController({ disableRequestLogging: true }) })
   app.setErrorHandler((err: { statusCode?: number, code?: string, message: string }, request, reply) => {
     const status = err.statusCode ?? 500
-    void reply.code(status).send({ statusCode: status, code: err.code ?? 'TURNPIKE_ADMIN_ERROR', error: 'Admin error', message: err.message, requestId: request.id })
+    void reply.code(status).send(errorBody(status, err.code ?? 'TURNPIKE_ADMIN_ERROR', err.message, request.id))
   })
-  const merged = options.metrics
-  if (merged !== undefined) {
-    app.get('/metrics', async (_request, reply) => {
-      const { contentType, text } = await merged()
-      return await reply.type(contentType).send(text)
-    })
-  } else {
-    // Process metrics plus the turnpike_* metrics the data plane records on the same
-    // registry; the admin routes themselves are not measured.
-    await app.register(fastifyMetrics, {
-      promClient: client as never,
-      endpoint: '/metrics',
-      // The process metrics live on the process-wide registry: register them once, even
-      // when a process builds a second admin server (tests, or a restart in place).
-      defaultMetrics: { enabled: client.register.getSingleMetric('process_cpu_user_seconds_total') === undefined },
-      routeMetrics: { enabled: false }
-    })
-  }
+  // One route of our own rather than fastify-metrics: that plugin always exposes
+  // prom-client's process-wide registry, and a gateway's metrics are its own
+  // (src/metrics.ts). The admin routes themselves are not measured.
+  const metrics = options.metrics
+  app.get('/metrics', async (_request, reply) => {
+    const { contentType, text } = await metrics()
+    return await reply.type(contentType).send(text)
+  })
   await app.register(adminRoutes, { view })
   await app.register(statsRoutes, { view })
   await app.register(dashboardRoutes)

@@ -7,16 +7,9 @@ const REALM = 'turnpike'
 /** No bearer token was sent. */
 export const BEARER_CHALLENGE = `Bearer realm="${REALM}"`
 
-const invalidByReason = new Map<string, string>()
-
 /** A bearer token was sent and refused; `reason` is one of the verifier's fixed, quote-free reasons. */
 export function invalidTokenChallenge (reason: string): string {
-  let challenge = invalidByReason.get(reason)
-  if (challenge === undefined) {
-    challenge = `Bearer realm="${REALM}", error="invalid_token", error_description="${reason}"`
-    invalidByReason.set(reason, challenge)
-  }
-  return challenge
+  return `Bearer realm="${REALM}", error="invalid_token", error_description="${reason}"`
 }
 
 /** `header` is a header name (a token: no quotes can occur). */

@@ -19,7 +19,7 @@ const FETCH_TIMEOUT_MS = 5_000
 const RETRY_AFTER_FAILURE_MS = 5_000
 
 /** Errors of the key lookup itself (the token names no key we have), not of the fetch. */
-const LOOKUP_ERRORS = new Set([
+const LOOKUP_ERRORS: ReadonlySet<string> = new Set([
   errors.JWKSNoMatchingKey.code,
   errors.JWKSMultipleMatchingKeys.code,
   errors.JOSENotSupported.code,

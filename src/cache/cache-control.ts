@@ -4,7 +4,7 @@
 
 export type Directives = ReadonlyMap<string, string | true>
 
-const NONE: Directives = new Map()
+const NONE: ReadonlyMap<string, string | true> = new Map()
 
 export function parseCacheControl (value: string | string[] | number | undefined): Directives {
   if (value === undefined) return NONE

@@ -10,6 +10,7 @@ import type { GatewayConfig } from '../config/schema.js'
 import { HealthRegistry } from '../upstream/health/health-registry.js'
 import type { TargetHealth } from '../upstream/health/target-health.js'
 import type { HealthPolicy } from '../upstream/health/types.js'
+import type { GatewayMetrics } from '../metrics.js'
 
 /** One verdict as it travels to the workers. */
 export interface Verdict { readonly upstream: string, readonly origin: string, readonly healthy: boolean }
@@ -26,12 +27,15 @@ function heldBy (config: Readonly<GatewayConfig>): Held[] {
 }
 
 export class PrimaryHealth {
-  private readonly registry = new HealthRegistry()
+  private readonly registry: HealthRegistry
   private readonly watched = new WeakSet<TargetHealth>()
   private held: Held[] = []
   private previous: Held[] | null = null
 
-  constructor (private readonly publish: (verdict: Verdict) => void) {}
+  /** `metrics`: the primary's, where the checked targets' health gauges go. */
+  constructor (metrics: GatewayMetrics, private readonly publish: (verdict: Verdict) => void) {
+    this.registry = new HealthRegistry(metrics)
+  }
 
   /** Starts checking `config`'s targets; the ones already held keep their state. */
   prepare (config: Readonly<GatewayConfig>): void {

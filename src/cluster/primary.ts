@@ -5,13 +5,12 @@
 // otherwise every one of them throws it away and the running config stays. SIGTERM
 // turns /readyz 503 at once, tells every worker to drain within timeouts.shutdown,
 // and exits once they all have.
-import client from '@platformatic/prom-client'
 import type { Logger } from 'pino'
 import { buildAdmin, type AdminServer } from '../admin/server.js'
 import { ConfigError, loadConfigFile, type LoadedConfig } from '../config/load.js'
 import { watchConfig, type ConfigWatcher } from '../config/watch.js'
 import { EdgeState } from '../edge/state.js'
-import { configReloadsTotal } from '../metrics.js'
+import { GatewayMetrics } from '../metrics.js'
 import { digest, restartOnly, type ReloadResult } from '../server.js'
 import { ReloadLog } from '../stats/reload-log.js'
 import type { UpstreamsView } from '../stats/snapshot.js'
@@ -35,6 +34,8 @@ const reasonOf = (r: PromiseRejectedResult): string => r.reason instanceof Error
 
 export class Primary {
   readonly startedAt = new Date()
+  /** The primary's own metrics (reloads, worker restarts, checked targets, its process): merged with the workers' at GET /metrics. */
+  readonly metrics = new GatewayMetrics()
   private readonly routes = new IpcRoutes()
   private readonly supervisor: Supervisor
   private readonly health: PrimaryHealth
@@ -55,9 +56,9 @@ export class Primary {
 
   constructor (readonly file: string, initial: LoadedConfig, readonly logger: Logger, count: number) {
     this.current = { id: 1, loaded: initial, loadedAt: new Date() }
-    this.supervisor = new Supervisor(count, this.routes, logger)
-    this.health = new PrimaryHealth((verdict) => { this.broadcast(KIND.health, verdict) })
-    this.edge = new EdgeState(logger)
+    this.supervisor = new Supervisor(count, this.routes, logger, this.metrics)
+    this.health = new PrimaryHealth(this.metrics, (verdict) => { this.broadcast(KIND.health, verdict) })
+    this.edge = new EdgeState(logger, this.metrics)
     this.edge.ipRules.onChange = async (changes) => {
       const body = [...changes]
       await Promise.allSettled(this.supervisor.ready().map(async ({ endpoint }) => { await endpoint.request(KIND.ipRules, body) }))
@@ -88,7 +89,7 @@ export class Primary {
     this.edge.sweep()
     this.health.prepare(config)
     this.health.commit()
-    if (client.register.getSingleMetric('process_cpu_user_seconds_total') === undefined) client.collectDefaultMetrics()
+    this.metrics.collectProcessMetrics()
     try {
       await this.supervisor.start()
     } catch (err) {
@@ -96,7 +97,7 @@ export class Primary {
       await this.closeBackground()
       throw err
     }
-    this.admin = await buildAdmin(this, config.admin, { metrics: async () => await this.metrics() })
+    this.admin = await buildAdmin(this, config.admin, { metrics: async () => await this.mergedMetrics() })
     await this.admin.listen()
     this.watcher = watchConfig(this.file, () => { void this.reload('file change') })
     this.ready = true
@@ -141,8 +142,8 @@ export class Primary {
     return answers.flatMap((a, i) => a.status === 'fulfilled' ? [{ slot: ready[i]!.slot, answer: a.value }] : [])
   }
 
-  async metrics (): Promise<{ contentType: string, text: string }> {
-    const own = labelProcessMetrics(await client.register.getMetricsAsJSON(), 'primary')
+  async mergedMetrics (): Promise<{ contentType: string, text: string }> {
+    const own = labelProcessMetrics(await this.metrics.registry.getMetricsAsJSON(), 'primary')
     const workers = await this.askAll<typeof own>(KIND.metrics)
     return await mergeMetrics([own, ...workers.map(({ slot, answer }) => labelProcessMetrics(answer, String(slot.id)))])
   }
@@ -184,7 +185,7 @@ export class Primary {
   }
 
   private fail (at: string, error: string, log: Record<string, unknown>, message: string): ReloadResult {
-    configReloadsTotal.labels('failure').inc()
+    this.metrics.configReloadsTotal.labels('failure').inc()
     this.logger.error(log, message)
     this.lastReload = { result: 'failure', at, generation: this.current.id, error }
     this.reloads.add(this.lastReload)
@@ -229,7 +230,7 @@ export class Primary {
     this.logger.level = loaded.config.logging.level
     const restartRequired = restartOnly(previous, loaded.config)
     if (restartRequired.length > 0) this.logger.warn({ restartRequired }, 'these settings changed and need a restart to take effect')
-    configReloadsTotal.labels('success').inc()
+    this.metrics.configReloadsTotal.labels('success').inc()
     this.lastReload = { result: 'success', at, generation: this.current.id, ...(restartRequired.length > 0 ? { restartRequired } : {}) }
     this.reloads.add(this.lastReload)
     this.logger.info({ reason, generation: this.current.id, routes: loaded.config.routes.length, workers: workers.length }, 'config reloaded')
@@ -260,5 +261,6 @@ export class Primary {
     this.health.close()
     this.shared.close()
     await this.edge.close()
+    this.metrics.close()
   }
 }

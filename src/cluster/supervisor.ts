@@ -6,7 +6,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
-import { workerRestartsTotal } from '../metrics.js'
+import type { GatewayMetrics } from '../metrics.js'
 import type { Endpoint, IpcRoutes } from './ipc.js'
 
 /** A worker that lived less than this died young: the next replacement waits longer. */
@@ -34,7 +34,7 @@ export class Supervisor extends EventEmitter<{ ready: [Slot], exit: [Slot, Endpo
   readonly slots: Slot[]
   private stopping = false
 
-  constructor (count: number, private readonly routes: IpcRoutes, private readonly logger: Logger) {
+  constructor (count: number, private readonly routes: IpcRoutes, private readonly logger: Logger, private readonly metrics: GatewayMetrics) {
     super()
     this.slots = Array.from({ length: count }, (_, i): Slot => ({
       id: i + 1, worker: null, endpoint: null, up: false, restarts: 0, startedAt: 0, failures: 0, timer: null
@@ -121,7 +121,7 @@ export class Supervisor extends EventEmitter<{ ready: [Slot], exit: [Slot, Endpo
       `worker ${slot.id} exited (${signal !== null ? `signal ${signal}` : `code ${String(code)}`}); replacing it`)
     slot.timer = setTimeout(() => {
       slot.restarts++
-      workerRestartsTotal.inc()
+      this.metrics.workerRestartsTotal.inc()
       this.fork(slot)
     }, delay)
   }

@@ -3,7 +3,6 @@
 // when the primary asks and switches only on the primary's word, and drains when told
 // to. It runs no admin server, no file watcher and no active health checks.
 import process from 'node:process'
-import client from '@platformatic/prom-client'
 import { deepFreeze } from '../config/finalize.js'
 import type { LoadedConfig } from '../config/load.js'
 import type { GatewayConfig } from '../config/schema.js'
@@ -57,8 +56,6 @@ export async function runWorker (): Promise<number> {
   })
   gateway = gw
   gw.edge.ipRules.replace(new Map(hello.ipRules))
-  // The primary's admin server reports this process's metrics, labelled with the worker.
-  if (client.register.getSingleMetric('process_cpu_user_seconds_total') === undefined) client.collectDefaultMetrics()
 
   routes.handle<ConfigMessage, { generation: number }>(KIND.prepare, async (m) => {
     if (pending !== null) await gw.discard(pending)
@@ -90,7 +87,8 @@ export async function runWorker (): Promise<number> {
   })
   routes.handle(KIND.stats, async (): Promise<WorkerStats> => ({ stats: await buildStats(gw), counts: gw.stats.counts() }))
   routes.handle(KIND.backends, async () => await gw.backends())
-  routes.handle(KIND.metrics, async () => await client.register.getMetricsAsJSON())
+  // The primary's admin server reports this gateway's metrics, labelled with the worker.
+  routes.handle(KIND.metrics, async () => await gw.metrics.registry.getMetricsAsJSON())
 
   let stopping: Promise<void> | null = null
   const stop = async (reason: string): Promise<void> => {

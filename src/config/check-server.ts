@@ -4,8 +4,8 @@ import type { Issue } from './problem.js'
 import { isObject, itemsOf } from './guards.js'
 import { isIpOrCidr } from './cidr.js'
 
-const ANY_HOST = new Set(['', '0.0.0.0', '::', '[::]', '::0'])
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]'])
+const ANY_HOST: ReadonlySet<string> = new Set(['', '0.0.0.0', '::', '[::]', '::0'])
+const LOOPBACK: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '::1', '[::1]'])
 
 export function serverIssues (config: Record<string, unknown>): Issue[] {
   const issues: Issue[] = []

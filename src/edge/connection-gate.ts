@@ -15,7 +15,7 @@ import { Server as TlsServer, type TLSSocket } from 'node:tls'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/schema.js'
 import type { IpRuleStore } from '../ip-rules/store.js'
-import { countConnectionRefused } from '../metrics.js'
+import type { GatewayMetrics } from '../metrics.js'
 import { LocalConnectionLedger, type Admission, type ConnectionLedger } from './connection-ledger.js'
 import { ConnectionPolicy } from './connection-policy.js'
 import { REFUSALS, deadline, refuse } from './connection-refusal.js'
@@ -46,6 +46,7 @@ export class ConnectionGate {
     private readonly config: () => Readonly<GatewayConfig>,
     private readonly ipRules: IpRuleStore,
     private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
     readonly ledger: ConnectionLedger = new LocalConnectionLedger()
   ) {}
 
@@ -133,7 +134,7 @@ export class ConnectionGate {
 
   private refused (socket: Socket, refusal: Refusal, accept: Handler, tls: boolean): void {
     if (socket.destroyed) return
-    countConnectionRefused(refusal)
+    this.metrics.countConnectionRefused(refusal)
     deadline(socket)
     if (!tls) {
       refuse(socket, REFUSALS[refusal])

@@ -4,8 +4,8 @@
 // dropped, and the socket goes when the client closes or the deadline passes. Closing
 // with the client's request unread would reset the connection and could take the
 // answer with it.
-import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { bodyOf, rawErrorResponse } from '../error-body.js'
 import { GatewayFullError, TooManyConnectionsError } from '../errors.js'
 
 /** Long enough for a TLS handshake and the client reading the answer; a refused peer holds no more. */
@@ -14,11 +14,8 @@ export const REFUSAL_DEADLINE_MS = 5000
 /** Seconds a refused client should wait: connections free up as soon as others close. */
 const RETRY_AFTER_SECONDS = 1
 
-function response (error: { statusCode: number, code: string, message: string }): Buffer {
-  const status = error.statusCode
-  const body = JSON.stringify({ statusCode: status, error: STATUS_CODES[status], code: error.code, message: error.message })
-  return Buffer.from(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\nRetry-After: ${RETRY_AFTER_SECONDS}\r\nConnection: close\r\n\r\n${body}`)
+function response (error: { statusCode?: number, code: string, message: string }): Buffer {
+  return Buffer.from(rawErrorResponse(bodyOf(error), `Retry-After: ${RETRY_AFTER_SECONDS}\r\n`))
 }
 
 /** Constant bytes, made once: a refusal costs one write. */

@@ -12,19 +12,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { countInternalError } from '../metrics.js'
-import { answerOnSocket } from './raw-answer.js'
+import { bodyOf, rawErrorResponse } from '../error-body.js'
+import { InternalError } from '../errors.js'
+import type { GatewayMetrics } from '../metrics.js'
 
 export type SocketEvent = 'request' | 'checkContinue' | 'upgrade' | 'connect' | 'clientError'
 
-const BODY = JSON.stringify({ statusCode: 500, error: 'Internal Server Error', code: 'TURNPIKE_INTERNAL', message: 'Internal Server Error' })
+const ANSWER = Object.freeze(bodyOf(new InternalError()))
+const BODY = JSON.stringify(ANSWER)
 
 function ownerOf (socket: Duplex): ServerResponse | null {
   return (socket as { _httpMessage?: ServerResponse | null })._httpMessage ?? null
 }
 
 export class LastDefence {
-  constructor (private readonly logger: Logger) {}
+  constructor (private readonly logger: Logger, private readonly metrics: GatewayMetrics) {}
 
   /**
    * A 'request' or 'checkContinue' listener that cannot throw; made once, so the hot
@@ -53,7 +55,7 @@ export class LastDefence {
   }
 
   private caught (event: SocketEvent, err: unknown, socket: Duplex, res: ServerResponse | null): void {
-    countInternalError(event)
+    this.metrics.countInternalError(event)
     this.logger.error({ err, event }, 'internal error while handling a request: answered 500, the gateway carries on')
     try {
       this.answer(socket, res ?? ownerOf(socket))
@@ -75,7 +77,7 @@ export class LastDefence {
     }
     // An answer already begun cannot be replaced by a clean one: cut the connection.
     if (res === null && socket.writable && !socket.destroyed) {
-      answerOnSocket(socket, 500, 'TURNPIKE_INTERNAL', 'Internal Server Error')
+      socket.end(rawErrorResponse(ANSWER))
       return
     }
     socket.destroy()

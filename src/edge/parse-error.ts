@@ -1,18 +1,26 @@
 // What a parse error that Node reports ('clientError') is answered with, worked out
 // from the error and the bytes llhttp was parsing: the status, code and message, and
 // the method for the metrics label.
-import type { ERROR_CODES } from '../errors.js'
+import { BadRequestError, BodyTooLargeError, HeadersTooLargeError, RequestTimeoutError, UriTooLongError } from '../errors.js'
 import { DEFAULT_METHODS } from '../routing/compiled-route.js'
 
-type ErrorCode = keyof typeof ERROR_CODES
+/** The status, code and message of a refusal: a catalogue error's status and code (src/errors.ts). */
+export type Refusal = readonly [status: number, code: string, message: string]
 
-const CLIENT_ERRORS: Record<string, [number, ErrorCode, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'TURNPIKE_HEADERS_TOO_LARGE', 'Request headers are larger than server.maxHeaderSize'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'TURNPIKE_REQUEST_TIMEOUT', 'Request headers were not received in time'],
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'TURNPIKE_BODY_TOO_LARGE', 'Chunk extensions are too large']
+function refusalOf (err: { readonly statusCode?: number, readonly code: string }, message: string): Refusal {
+  return Object.freeze([err.statusCode ?? 400, err.code, message] as const)
 }
 
-const KNOWN_METHODS = new Set<string>([...DEFAULT_METHODS, 'CONNECT', 'TRACE'])
+const CLIENT_ERRORS: Readonly<Record<string, Refusal>> = Object.freeze({
+  HPE_HEADER_OVERFLOW: refusalOf(new HeadersTooLargeError(), 'Request headers are larger than server.maxHeaderSize'),
+  ERR_HTTP_REQUEST_TIMEOUT: refusalOf(new RequestTimeoutError(), 'Request headers were not received in time'),
+  // BodyTooLargeError's own message names the body limit, which is not what was passed here.
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: refusalOf(new BodyTooLargeError(), 'Chunk extensions are too large')
+})
+const URI_TOO_LONG = refusalOf(new UriTooLongError(), 'Request line is longer than server.maxHeaderSize')
+const MALFORMED = refusalOf(new BadRequestError(), 'Malformed HTTP request')
+
+const KNOWN_METHODS: ReadonlySet<string> = new Set([...DEFAULT_METHODS, 'CONNECT', 'TRACE'])
 
 export interface ParseError extends Error {
   code?: string
@@ -49,9 +57,8 @@ function inRequestLine (bytes: Buffer): boolean {
   return !bytes.includes(32) && !bytes.includes(9) && !bytes.includes(58)
 }
 
-export function refusal (err: ParseError, bytes: Buffer): [number, ErrorCode, string] {
-  if (err.code === 'HPE_HEADER_OVERFLOW' && inRequestLine(bytes)) {
-    return [414, 'TURNPIKE_URI_TOO_LONG', 'Request line is longer than server.maxHeaderSize']
-  }
-  return CLIENT_ERRORS[err.code ?? ''] ?? [400, 'TURNPIKE_BAD_REQUEST', 'Malformed HTTP request']
+export function refusal (err: ParseError, bytes: Buffer): Refusal {
+  if (err.code === 'HPE_HEADER_OVERFLOW' && inRequestLine(bytes)) return URI_TOO_LONG
+  const code = err.code ?? ''
+  return Object.hasOwn(CLIENT_ERRORS, code) ? CLIENT_ERRORS[code]! : MALFORMED
 }

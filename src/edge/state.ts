@@ -9,7 +9,7 @@
 // generation asked for is closed (`sweep`).
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/schema.js'
-import { setRedisUp } from '../metrics.js'
+import type { GatewayMetrics } from '../metrics.js'
 import { DEFAULT_TIMEOUT_MS, RedisLink } from '../redis/link.js'
 import { IpRuleStore } from '../ip-rules/store.js'
 import type { SharedEdge } from './shared.js'
@@ -35,7 +35,7 @@ export class EdgeState {
    * kept by the primary, and whose run-time IP rules the primary sends (it alone syncs
    * them with Redis).
    */
-  constructor (private readonly logger: Logger, readonly shared: SharedEdge | null = null) {}
+  constructor (private readonly logger: Logger, private readonly metrics: GatewayMetrics, readonly shared: SharedEdge | null = null) {}
 
   /** The shared Redis connection, or null when `redis.url` is not set (in-process only). */
   get redis (): RedisLink | null {
@@ -103,15 +103,15 @@ export class EdgeState {
 
   /** A link whose breaker drives turnpike_redis_up while it is the running one. */
   private open (url: string, prefix: string): RedisLink {
-    const link = new RedisLink(url, prefix, this.logger)
-    link.on('down', () => { if (this.link === link) setRedisUp(false) })
-    link.on('up', () => { if (this.link === link) setRedisUp(true) })
+    const link = new RedisLink(url, prefix, this.logger, this.metrics)
+    link.on('down', () => { if (this.link === link) this.metrics.setRedisUp(false) })
+    link.on('up', () => { if (this.link === link) this.metrics.setRedisUp(true) })
     return link
   }
 
   private use (link: RedisLink | null): void {
     this.link = link
-    setRedisUp(link === null ? null : link.stats.state === 'closed')
+    this.metrics.setRedisUp(link === null ? null : link.stats.state === 'closed')
     // A cluster worker's run-time IP rules come from the primary, which alone syncs them with Redis.
     if (this.shared === null) this.ipRules.attach(link)
   }

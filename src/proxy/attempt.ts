@@ -3,11 +3,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CircuitOpenError, NoHealthyTargetError } from '../errors.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
-import { usesHashKey } from '../upstream/balancers/index.js'
-import { hashKeyOf } from '../upstream/hash-key.js'
 import type { Target } from '../upstream/target.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { plainAddress, upstreamRequestHeaders, type OutgoingHeaders } from './headers.js'
+import type { GatewayMetrics } from '../metrics.js'
 import type { TrustFunction } from './trust.js'
 import { clientIpOf } from './context.js'
 
@@ -19,12 +18,13 @@ export interface ForwardSettings {
   readonly draining: () => boolean
   /** Lower-case `auth.identityHeader`: the caller's identity goes upstream in it; never the client's own. */
   readonly identityHeader: string | undefined
+  /** The gateway's metrics (retries, mirrored copies, upstream latency). */
+  readonly metrics: GatewayMetrics
 }
 
 /** A target for this request; a 503 with Retry-After when the upstream has none. */
 export function pickTarget (request: FastifyRequest, reply: FastifyReply, upstream: Upstream): Target {
-  const { balancer, hashOn } = upstream.config
-  const hashKey = usesHashKey(balancer) ? hashKeyOf(request, hashOn) : undefined
+  const hashKey = upstream.hashKey === undefined ? undefined : upstream.hashKey(request)
   const target = upstream.balancer.pick({ clientIp: clientIpOf(request), hashKey })
   if (target === undefined) throw noTarget(reply, upstream)
   request.turnpike.target = target

@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http'
 const READABLE = /^\s*[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(?:;|$)/
 
 /** Methods whose Content-Type Fastify never looks at. */
-const BODYLESS = new Set(['GET', 'HEAD', 'TRACE'])
+const BODYLESS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'TRACE'])
 
 const SHELVED = Symbol('turnpike.contentType')
 

@@ -6,13 +6,13 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { HeaderEdit } from '../routing/compiled-route.js'
 
-const HOP_BY_HOP = new Set([
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding',
   'upgrade', 'expect', 'http2-settings'
 ])
 
 /** Headers the gateway sets itself on the way upstream. */
-const GATEWAY_OWNED = new Set([
+const GATEWAY_OWNED: ReadonlySet<string> = new Set([
   'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'forwarded', 'x-request-id'
 ])
 

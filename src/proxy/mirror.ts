@@ -12,12 +12,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
-import { countMirror } from '../metrics.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { headersFor, upstreamPath, type ForwardSettings } from './attempt.js'
 import { clientIpOf } from './context.js'
-import { clientError, forward } from './forward.js'
+import { forward } from './forward.js'
+import { clientError } from './one-attempt.js'
 import { requestBody } from './request-body.js'
 
 /** The largest body that is mirrored. */
@@ -43,7 +43,7 @@ export class Mirror {
     const req = request.raw
     let body: Readable | Buffer | null
     if (!mirrorsBody(req)) {
-      countMirror(this.route, 'skipped')
+      settings.metrics.countMirror(this.route, 'skipped')
       return await forward(request, reply, route, upstream, settings)
     }
     // The same checks as any request (413, a malformed body, 100-continue), then read it whole.
@@ -57,7 +57,7 @@ export class Mirror {
     }
     const real = forward(request, reply, route, upstream, settings, body)
     if (body === null || Buffer.isBuffer(body)) this.send(request, route, settings, body)
-    else countMirror(this.route, 'skipped')
+    else settings.metrics.countMirror(this.route, 'skipped')
     await real
   }
 
@@ -69,19 +69,19 @@ export class Mirror {
 
   private send (request: FastifyRequest, route: CompiledRoute, settings: ForwardSettings, body: Buffer | null): void {
     if (this.inFlight >= this.maxInFlight || this.closed) {
-      countMirror(this.route, 'skipped')
+      settings.metrics.countMirror(this.route, 'skipped')
       return
     }
     const target = this.upstream.balancer.pick({ clientIp: clientIpOf(request), hashKey: undefined })
     if (target === undefined) {
-      countMirror(this.route, 'skipped')
+      settings.metrics.countMirror(this.route, 'skipped')
       return
     }
     this.inFlight++
     const copy = new DroppedAnswer((ok) => {
       this.inFlight--
       this.copies.delete(copy)
-      countMirror(this.route, ok ? 'sent' : 'failed')
+      settings.metrics.countMirror(this.route, ok ? 'sent' : 'failed')
     })
     this.copies.add(copy)
     const timeout = route.config.timeout

@@ -9,11 +9,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { BadRequestError, BodyTooLargeError } from '../errors.js'
+import { BodyLimitExceeded, BodyMalformed } from './body-faults.js'
 import { bodyAfterUpgrade } from './websocket.js'
 
-export class BodyLimitExceeded extends Error {}
-/** llhttp failed inside a chunked body that had not gone upstream yet: the client gets 400. */
-export class BodyMalformed extends Error {}
 
 /**
  * Chunked bodies up to this size reach the upstream only once they are complete and

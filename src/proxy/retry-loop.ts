@@ -23,12 +23,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { CompiledRoute } from '../routing/compiled-route.js'
-import { countRetry } from '../metrics.js'
-import { budgetOf, MAX_REPLAY_BODY, mayRetryMethod, type RetryPolicy } from '../upstream/retry.js'
+import { MAX_REPLAY_BODY, mayRetryMethod, type RetryPolicy } from '../upstream/retry.js'
 import type { Target } from '../upstream/target.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { pickTarget, type ForwardSettings } from './attempt.js'
-import { attempt, clientError } from './forward.js'
+import { attempt, clientError } from './one-attempt.js'
 import { HeldStatus } from './response-relay.js'
 import { requestBody } from './request-body.js'
 import { mayBeStaleConnection } from './stale-connection.js'
@@ -51,7 +50,7 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
       replayable = false
     }
   }
-  const budget = budgetOf(upstream.name)
+  const budget = upstream.retryBudget
   budget.request()
   const res = reply.raw
   let tried: Target[] | undefined
@@ -76,7 +75,7 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
       if (!again || res.destroyed) throw clientError(request, err, body, upstream, route, settings)
       failure = err
     }
-    countRetry(route.name)
+    settings.metrics.countRetry(route.name)
     ;(tried ??= []).push(target)
     const wait = policy.delay(retry, Math.random)
     if (wait > 0) await sleep(wait, undefined, { ref: false })

@@ -5,7 +5,7 @@
 import type { ConnectionOptions } from 'node:tls'
 import { Client, type Dispatcher } from 'undici'
 
-const RESET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
+const RESET_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
 
 /**
  * A reset that may be the race. undici's SocketError says how much the connection

@@ -4,9 +4,9 @@
 // its framing before any of it went upstream, 502 for everything else
 // (refused, reset, malformed response).
 import { BadGatewayError, BadRequestError, BodyTooLargeError, GatewayTimeoutError } from '../errors.js'
-import { BodyLimitExceeded, BodyMalformed } from './request-body.js'
+import { BodyLimitExceeded, BodyMalformed } from './body-faults.js'
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
 
 function rootCause (err: unknown): unknown {
   let e = err

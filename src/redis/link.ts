@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import type { RedisOptions } from 'ioredis'
 import type { Logger } from 'pino'
-import { countRedisError } from '../metrics.js'
+import type { GatewayMetrics } from '../metrics.js'
 import { redactUrl } from '../config/redact.js'
 import { RedisBreaker, type BreakerState } from './breaker.js'
 import { connect, queuedCommands, type RedisClient } from './connect.js'
@@ -63,7 +63,7 @@ export class RedisLink extends EventEmitter<{ up: [], down: [reason: string] }> 
   private lastLog = 0
   private suppressed = 0
 
-  constructor (readonly url: string, readonly keyPrefix: string, private readonly logger: Logger, options: RedisOptions = {}) {
+  constructor (readonly url: string, readonly keyPrefix: string, private readonly logger: Logger, private readonly metrics: GatewayMetrics, options: RedisOptions = {}) {
     super()
     this.client = connect(url, options)
     const probeKey = this.key('probe')
@@ -129,7 +129,7 @@ export class RedisLink extends EventEmitter<{ up: [], down: [reason: string] }> 
 
   /** Counts a failed Redis call and logs it (rate-limited); the caller falls back. */
   failed (err: unknown, doing: string): void {
-    countRedisError()
+    this.metrics.countRedisError()
     const message = messageOf(err)
     this.breaker.failed(message)
     const now = Date.now()

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { GatewayConfig } from '../config/schema.js'
 import type { EdgeState } from '../edge/state.js'
+import type { GatewayMetrics } from '../metrics.js'
 import type { CompiledRoute } from './compiled-route.js'
 import type { RouteTable } from './route-table.js'
 
@@ -17,6 +18,8 @@ export interface PolicyOptions {
   readonly edge: EdgeState
   readonly table: RouteTable
   readonly logger: Logger
+  /** The gateway's metrics, which outlive the generation. */
+  readonly metrics: GatewayMetrics
 }
 
 /** Adds one policy to one route's scope; registered in the order a request meets the policies. */

@@ -7,7 +7,7 @@
 import type { FastifyRequest } from 'fastify'
 import { clientIpOf } from '../proxy/context.js'
 import { hash32 } from '../upstream/hash.js'
-import { hashKeyOf } from '../upstream/hash-key.js'
+import { hashKeyReader, type KeyReader } from '../upstream/hash-key.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 
 export interface SplitSide {
@@ -20,9 +20,11 @@ export class Split {
   /** Running totals of the weights: side i owns [bounds[i-1], bounds[i]). */
   private readonly bounds: Float64Array
   private readonly total: number
+  private readonly stickyKey: KeyReader | undefined
 
-  constructor (sides: readonly SplitSide[], private readonly stickyBy: string | undefined,
+  constructor (sides: readonly SplitSide[], stickyBy: string | undefined,
     private readonly random: () => number = Math.random) {
+    this.stickyKey = stickyBy === undefined ? undefined : hashKeyReader(stickyBy)
     const live = sides.filter((s) => s.weight > 0)
     this.sides = live.map((s) => s.upstream)
     this.bounds = new Float64Array(live.length)
@@ -32,10 +34,11 @@ export class Split {
   }
 
   choose (request: FastifyRequest): Upstream {
-    const point = this.stickyBy === undefined
+    const stickyKey = this.stickyKey
+    const point = stickyKey === undefined
       ? this.random() * this.total
       // hash32 is uniform over 2^32, so the key's point is uniform over the weights too.
-      : (hash32(hashKeyOf(request, this.stickyBy) ?? clientIpOf(request)) / 0x1_0000_0000) * this.total
+      : (hash32(stickyKey(request) ?? clientIpOf(request)) / 0x1_0000_0000) * this.total
     const bounds = this.bounds
     for (let i = 0; i < bounds.length - 1; i++) if (point < (bounds[i] as number)) return this.sides[i] as Upstream
     return this.sides[bounds.length - 1] as Upstream

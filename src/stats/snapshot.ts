@@ -3,7 +3,7 @@
 // already keeps (read here, once a poll, so the data plane counts nothing twice).
 import { redactUrl } from '../config/redact.js'
 import type { GatewayConfig } from '../config/schema.js'
-import { activeConnections, blockedIpsTotal, cacheRequestsTotal, connectionsRefusedTotal, rateLimitedTotal, websocketConnections } from '../metrics.js'
+import type { GatewayMetrics } from '../metrics.js'
 import { healthOf } from '../upstream/health/target-health.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { VERSION } from '../version.js'
@@ -23,6 +23,7 @@ export interface StatsSource {
   readonly stats: StatsCollector
   readonly connections: { readonly ledger: { readonly open: number } }
   readonly edge: { readonly redis: { readonly stats: RedisLinkStats } | null }
+  readonly metrics: GatewayMetrics
 }
 
 function describeRedis (link: { readonly stats: RedisLinkStats } | null): RedisStats | null {
@@ -71,9 +72,9 @@ export async function buildStats (view: StatsSource): Promise<GatewayStats> {
     return { name: r.name, requests: w.total, rate: w.rate, errorRate: w.errorRate, p50: w.p50, p90: w.p90, p99: w.p99 }
   })
   const upstreams = describeUpstreams(generation.built.upstreams.all())
-  const cache = async (result: string): Promise<number> => await sum(cacheRequestsTotal, (l) => l.result === result)
+  const cache = async (result: string): Promise<number> => await sum(view.metrics.cacheRequestsTotal, (l) => l.result === result)
   const [active, ws, rateLimited, blocked, connectionsRefused, hit, miss, bypass] = await Promise.all([
-    sum(activeConnections), sum(websocketConnections), sum(rateLimitedTotal), sum(blockedIpsTotal), sum(connectionsRefusedTotal),
+    sum(view.metrics.activeConnections), sum(view.metrics.websocketConnections), sum(view.metrics.rateLimitedTotal), sum(view.metrics.blockedIpsTotal), sum(view.metrics.connectionsRefusedTotal),
     cache('hit'), cache('miss'), cache('bypass')
   ])
   const startedAt = view.startedAt

@@ -14,7 +14,7 @@
 // `timeout: false`: the route's timeout already bounds every attempt.
 import CircuitBreaker from 'opossum'
 import type { UpstreamConfig } from '../config/schema.js'
-import { setBreakerState, countBreakerTrip } from '../metrics.js'
+import type { GatewayMetrics } from '../metrics.js'
 import type { HealthLog } from './health/target-health.js'
 
 export type BreakerConfig = NonNullable<UpstreamConfig['circuitBreaker']>
@@ -37,7 +37,7 @@ export class TargetBreaker {
   private halfOpenAt = 0
 
   constructor (readonly upstream: string, readonly origin: string, readonly config: BreakerConfig,
-    private readonly onOut: (out: boolean) => void, log?: HealthLog) {
+    private readonly onOut: (out: boolean) => void, private readonly metrics: GatewayMetrics, log?: HealthLog) {
     this.breaker = new CircuitBreaker<[Start], number>(async (start: Start) => {
       const status = await start()
       if (status >= 500) throw new UpstreamStatus(status)
@@ -51,7 +51,7 @@ export class TargetBreaker {
     })
     this.breaker.on('open', () => {
       this.halfOpenAt = Date.now() + config.resetTimeout
-      countBreakerTrip(upstream, origin)
+      this.metrics.countBreakerTrip(upstream, origin)
       const wasProbing = this.stateNow === 'half-open'
       this.set('open', true)
       const { failures, fires } = this.breaker.stats
@@ -66,7 +66,7 @@ export class TargetBreaker {
       this.set('closed', false)
       log?.info({ upstream, target: origin, reason: 'the half-open probe succeeded' }, 'circuit breaker closed')
     })
-    setBreakerState(upstream, origin, 'closed')
+    this.metrics.setBreakerState(upstream, origin, 'closed')
   }
 
   get state (): BreakerState { return this.stateNow }
@@ -86,12 +86,12 @@ export class TargetBreaker {
   shutdown (): void {
     this.breaker.shutdown()
     this.breaker.removeAllListeners()
-    setBreakerState(this.upstream, this.origin, undefined)
+    this.metrics.setBreakerState(this.upstream, this.origin, undefined)
   }
 
   private set (state: BreakerState, out: boolean): void {
     this.stateNow = state
-    setBreakerState(this.upstream, this.origin, state)
+    this.metrics.setBreakerState(this.upstream, this.origin, state)
     this.onOut(out)
   }
 }

@@ -2,24 +2,19 @@
 // `ip` (the default), `header:NAME`, `cookie:NAME` or `claim:NAME`. undefined when the
 // request does not carry it; the balancer then falls back to the client IP.
 import type { FastifyRequest } from 'fastify'
+import type { UpstreamConfig } from '../config/schema.js'
 import { clientIpOf } from '../proxy/context.js'
+import { usesHashKey } from './balancers/index.js'
 
-type KeyReader = (request: FastifyRequest) => string | undefined
+export type KeyReader = (request: FastifyRequest) => string | undefined
 
-// hashOn is parsed once per distinct value, not per request. The values come from config
-// files, so the map stays as small as the set of `hashOn` values ever loaded.
-const readers = new Map<string | undefined, KeyReader>()
-
-export function hashKeyOf (request: FastifyRequest, hashOn: string | undefined): string | undefined {
-  let reader = readers.get(hashOn)
-  if (reader === undefined) {
-    reader = compile(hashOn)
-    readers.set(hashOn, reader)
-  }
-  return reader(request)
+/** The reader of an upstream's hash key, made once when the upstream is built; undefined when its balancer does not hash. */
+export function balancerKeyReader (config: Readonly<UpstreamConfig>): KeyReader | undefined {
+  return usesHashKey(config.balancer) ? hashKeyReader(config.hashOn) : undefined
 }
 
-function compile (hashOn: string | undefined): KeyReader {
+/** Parses `hashOn` once, at config time: the request path only calls the reader. */
+export function hashKeyReader (hashOn: string | undefined): KeyReader {
   if (hashOn === undefined || hashOn === 'ip') return clientIpOf
   const colon = hashOn.indexOf(':')
   const kind = hashOn.slice(0, colon)

@@ -7,7 +7,7 @@
 // undici's Pool would queue without bound; the gate is what turns "too much" into a
 // quick, explicit 503 instead of a growing queue of requests that time out anyway.
 import type { LimitsConfig } from '../config/schema.js'
-import { addPending, countOverloaded } from '../metrics.js'
+import type { GatewayMetrics } from '../metrics.js'
 
 interface Waiter {
   readonly admit: (admitted: boolean) => void
@@ -18,7 +18,7 @@ export class TargetGate {
   private inUse = 0
   private readonly waiting: Waiter[] = []
 
-  constructor (readonly upstream: string, private limits: Readonly<LimitsConfig>) {}
+  constructor (readonly upstream: string, private limits: Readonly<LimitsConfig>, private readonly metrics: GatewayMetrics) {}
 
   get config (): Readonly<LimitsConfig> {
     return this.limits
@@ -61,7 +61,7 @@ export class TargetGate {
   async wait (): Promise<boolean> {
     if (this.tryEnter()) return true
     if (this.waiting.length >= this.limits.maxPending) {
-      countOverloaded(this.upstream)
+      this.metrics.countOverloaded(this.upstream)
       return false
     }
     return await new Promise<boolean>((resolve) => {
@@ -70,13 +70,13 @@ export class TargetGate {
         timer: setTimeout(() => {
           const i = this.waiting.indexOf(waiter)
           if (i !== -1) this.waiting.splice(i, 1)
-          addPending(this.upstream, -1)
-          countOverloaded(this.upstream)
+          this.metrics.addPending(this.upstream, -1)
+          this.metrics.countOverloaded(this.upstream)
           resolve(false)
         }, this.limits.pendingTimeout).unref()
       }
       this.waiting.push(waiter)
-      addPending(this.upstream, 1)
+      this.metrics.addPending(this.upstream, 1)
     })
   }
 
@@ -92,7 +92,7 @@ export class TargetGate {
   private handOver (admitted: boolean): void {
     const next = this.waiting.shift() as Waiter
     clearTimeout(next.timer)
-    addPending(this.upstream, -1)
+    this.metrics.addPending(this.upstream, -1)
     next.admit(admitted)
   }
 }

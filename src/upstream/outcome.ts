@@ -1,7 +1,7 @@
 // What one attempt at a target came to, reported once per attempt by the forwarding
 // code. Everything that learns from real traffic listens here: the balancer's latency
 // feedback (p2c-ewma), passive outlier detection and, next, circuit breakers.
-import { observeUpstream } from '../metrics.js'
+import type { GatewayMetrics } from '../metrics.js'
 import { healthOf } from './health/target-health.js'
 import type { Target } from './target.js'
 import type { Upstream } from './upstream-set.js'
@@ -15,8 +15,8 @@ export interface Outcome {
   readonly latencyMs: number
 }
 
-export function reportOutcome (upstream: Upstream, target: Target, outcome: Outcome): void {
-  observeUpstream(upstream.name, target.origin, outcome.latencyMs / 1000)
+export function reportOutcome (upstream: Upstream, target: Target, outcome: Outcome, metrics: GatewayMetrics): void {
+  metrics.observeUpstream(upstream.name, target.origin, outcome.latencyMs / 1000)
   upstream.balancer.observe?.(target, outcome.latencyMs, outcome.ok)
   healthOf(target.state)?.onOutcome?.(outcome.ok)
 }

@@ -11,6 +11,8 @@ import type { HealthLog, TargetHealth } from './health/target-health.js'
 import { TargetGate } from './limits.js'
 import type { TargetState } from './target.js'
 import type { UpstreamTls } from '../tls/upstream-tls.js'
+import type { GatewayMetrics } from '../metrics.js'
+import { RetryBudget } from './retry.js'
 
 type PoolConfig = UpstreamConfig['pool']
 /** What of an upstream's config a target's long-lived state depends on. */
@@ -20,18 +22,21 @@ interface Entry { state: TargetState, refs: number, health: TargetHealth }
 
 export class TargetRegistry {
   private readonly entries = new Map<string, Entry>()
+  /** Per upstream name, so a reload keeps what retries have spent. */
+  private readonly retryBudgets = new Map<string, RetryBudget>()
   readonly health: HealthRegistry
 
   /**
    * `remote`: active-check verdicts come from elsewhere (a cluster worker's primary).
    * `log` hears of targets leaving rotation and coming back.
    */
-  constructor (remote: RemoteVerdicts | null = null, log?: HealthLog) {
-    this.health = new HealthRegistry(remote, log)
+  constructor (private readonly metrics: GatewayMetrics, remote: RemoteVerdicts | null = null, log?: HealthLog) {
+    this.health = new HealthRegistry(metrics, remote, log)
+    this.discovery = new DiscoveryRegistry(metrics)
   }
 
   /** DNS discovery per upstream, shared by the generations that resolve the same name. */
-  readonly discovery = new DiscoveryRegistry()
+  readonly discovery: DiscoveryRegistry
 
   private static keyOf (upstream: string, origin: string, pool: PoolConfig, tls: UpstreamTls | undefined): string {
     return `${upstream}\u0000${origin}\u0000${pool.connections}/${pool.keepAlive}/${pool.connectTimeout}\u0000${tls?.digest ?? ''}`
@@ -63,7 +68,7 @@ export class TargetRegistry {
     // The newest generation's limits are the ones in force; a request keeps the gate it entered.
     const { limits } = settings
     if (limits === undefined) entry.state.gate = undefined
-    else if (entry.state.gate === undefined) entry.state.gate = new TargetGate(upstream, limits)
+    else if (entry.state.gate === undefined) entry.state.gate = new TargetGate(upstream, limits, this.metrics)
     else entry.state.gate.configure(limits)
     return entry.state
   }
@@ -80,6 +85,16 @@ export class TargetRegistry {
     entry.state.pool.close().catch(() => undefined)
   }
 
+  /** The retry budget of the upstream called `upstream` (one per name for the gateway's life). */
+  retryBudget (upstream: string): RetryBudget {
+    let budget = this.retryBudgets.get(upstream)
+    if (budget === undefined) {
+      budget = new RetryBudget()
+      this.retryBudgets.set(upstream, budget)
+    }
+    return budget
+  }
+
   /** Every live target state (for /backends and metrics). */
   states (): TargetState[] {
     return [...this.entries.values()].map((e) => e.state)
@@ -88,6 +103,7 @@ export class TargetRegistry {
   async closeAll (): Promise<void> {
     const pools = [...this.entries.values()].map((e) => e.state.pool)
     this.entries.clear()
+    this.retryBudgets.clear()
     this.discovery.closeAll()
     this.health.closeAll()
     await Promise.allSettled(pools.map(async (p) => await p.close()))

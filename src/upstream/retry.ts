@@ -8,9 +8,9 @@ import type { RouteConfig } from '../config/schema.js'
 /** Bodies up to this size (with a Content-Length) are buffered so they can be replayed. */
 export const MAX_REPLAY_BODY = 64 * 1024
 
-const CONNECT_FAILURE = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'])
-const TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT'])
-const RESET = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED'])
+const CONNECT_FAILURE: ReadonlySet<string> = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'])
+const TIMEOUT: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT'])
+const RESET: ReadonlySet<string> = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED'])
 
 export class RetryPolicy {
   /** Extra attempts after the first. */
@@ -62,7 +62,7 @@ function errorCode (err: unknown): string | undefined {
   return (err as { code?: string } | undefined)?.code
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
 
 /** GET, HEAD, OPTIONS, PUT, DELETE; POST and PATCH only with an Idempotency-Key. */
 export function mayRetryMethod (method: string, headers: Record<string, unknown>): boolean {
@@ -120,16 +120,4 @@ export class RetryBudget {
       this.retries[this.bucket] = 0
     }
   }
-}
-
-const budgets = new Map<string, RetryBudget>()
-
-/** The budget of an upstream (by name, so it outlives a reload). */
-export function budgetOf (upstream: string): RetryBudget {
-  let budget = budgets.get(upstream)
-  if (budget === undefined) {
-    budget = new RetryBudget()
-    budgets.set(upstream, budget)
-  }
-  return budget
 }

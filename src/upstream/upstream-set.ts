@@ -10,6 +10,8 @@ import { DiscoveredUpstream } from './discovery/discovered-upstream.js'
 import type { TargetRegistry } from './registry.js'
 import type { Target } from './target.js'
 import { upstreamTls, type UpstreamTls } from '../tls/upstream-tls.js'
+import { balancerKeyReader, type KeyReader } from './hash-key.js'
+import type { RetryBudget } from './retry.js'
 
 export interface Upstream {
   readonly name: string
@@ -19,6 +21,10 @@ export interface Upstream {
   readonly balancer: Balancer
   /** What the https:// targets' connections use (also to release them); undefined without tls. */
   readonly tls: UpstreamTls | undefined
+  /** The key a hash balancer hashes, read from a request; undefined when the balancer does not hash. */
+  readonly hashKey: KeyReader | undefined
+  /** The upstream's retry budget: the registry's, so it outlives a reload. */
+  readonly retryBudget: RetryBudget
 }
 
 export class UpstreamSet {
@@ -44,7 +50,7 @@ export class UpstreamSet {
           state: registry.acquire(name, url.origin, upstreamConfig, url.protocol === 'https:' ? tls : undefined)
         })
       })
-      this.upstreams.set(name, Object.freeze({ name, config: upstreamConfig, targets: Object.freeze(targets), balancer: balancerOver(upstreamConfig, targets), tls }))
+      this.upstreams.set(name, Object.freeze({ name, config: upstreamConfig, targets: Object.freeze(targets), balancer: balancerOver(upstreamConfig, targets), tls, hashKey: balancerKeyReader(upstreamConfig), retryBudget: registry.retryBudget(name) }))
     }
   }
 

@@ -19,7 +19,7 @@ const factories: Record<string, BalancerFactory> = {
 }
 
 /** The balancers that read PickContext.hashKey; for the others it is not computed. */
-const HASHING = new Set(['ip-hash', 'consistent-hash'])
+const HASHING: ReadonlySet<string> = new Set(['ip-hash', 'consistent-hash'])
 
 export function balancerFor (name: string): BalancerFactory {
   const factory = factories[name]

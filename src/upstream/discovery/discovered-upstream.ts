@@ -7,6 +7,8 @@
 import type { Logger } from 'pino'
 import type { DiscoveryConfig, UpstreamConfig } from '../../config/schema.js'
 import type { Balancer } from '../balancer.js'
+import { balancerKeyReader, type KeyReader } from '../hash-key.js'
+import type { RetryBudget } from '../retry.js'
 import { balancerOver } from '../balancers/for-upstream.js'
 import type { TargetRegistry } from '../registry.js'
 import type { Target } from '../target.js'
@@ -23,12 +25,16 @@ export class DiscoveredUpstream implements Upstream {
   private disposed = false
   /** Discovered targets are http:// only: no TLS settings to carry. */
   readonly tls = undefined
+  readonly hashKey: KeyReader | undefined
+  readonly retryBudget: RetryBudget
   /** Whether this generation has had a DNS answer yet (targets then are "joining"). */
   private answered: boolean
 
   constructor (readonly name: string, readonly config: Readonly<UpstreamConfig>, private readonly settings: Readonly<DiscoveryConfig>,
     private readonly registry: TargetRegistry, logger: Logger) {
     this.discovery = registry.discovery.acquire(name, settings, logger)
+    this.hashKey = balancerKeyReader(config)
+    this.retryBudget = registry.retryBudget(name)
     this.view = { targets: [], balancer: balancerOver(config, []) }
     this.answered = this.discovery.endpoints.length > 0
     this.apply(this.discovery.endpoints, false)

@@ -3,13 +3,15 @@
 // its last good answer (and the targets in it) instead of starting from nothing.
 import type { Logger } from 'pino'
 import type { DiscoveryConfig } from '../../config/schema.js'
-import { setDiscoveryTargets } from '../../metrics.js'
+import type { GatewayMetrics } from '../../metrics.js'
 import { Discovery } from './discovery.js'
 
 interface Entry { readonly discovery: Discovery, refs: number }
 
 export class DiscoveryRegistry {
   private readonly entries = new Map<string, Entry>()
+
+  constructor (private readonly metrics: GatewayMetrics) {}
 
   private static keyOf (upstream: string, config: Readonly<DiscoveryConfig>): string {
     return `${upstream}\u0000${JSON.stringify(config)}`
@@ -19,7 +21,7 @@ export class DiscoveryRegistry {
     const key = DiscoveryRegistry.keyOf(upstream, config)
     let entry = this.entries.get(key)
     if (entry === undefined) {
-      entry = { discovery: new Discovery(upstream, config, logger), refs: 0 }
+      entry = { discovery: new Discovery(upstream, config, logger, this.metrics), refs: 0 }
       this.entries.set(key, entry)
     }
     entry.refs++
@@ -35,13 +37,13 @@ export class DiscoveryRegistry {
     // The gauge is per upstream: it stays while a discovery of the same name (a
     // reload's changed settings) still runs.
     const successor = [...this.entries.values()].find((e) => e.discovery.upstream === upstream)
-    setDiscoveryTargets(upstream, successor?.discovery.endpoints.length)
+    this.metrics.setDiscoveryTargets(upstream, successor?.discovery.endpoints.length)
   }
 
   closeAll (): void {
     for (const entry of this.entries.values()) {
       entry.discovery.stop()
-      setDiscoveryTargets(entry.discovery.upstream, undefined)
+      this.metrics.setDiscoveryTargets(entry.discovery.upstream, undefined)
     }
     this.entries.clear()
   }

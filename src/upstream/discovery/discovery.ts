@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events'
 import type { Resolver } from 'node:dns/promises'
 import type { Logger } from 'pino'
 import type { DiscoveryConfig } from '../../config/schema.js'
-import { countDiscoveryFailure, setDiscoveryTargets } from '../../metrics.js'
+import type { GatewayMetrics } from '../../metrics.js'
 import { lookup, resolverFor, type Endpoint } from './lookup.js'
 
 export type Lookup = (resolver: Resolver, config: Readonly<DiscoveryConfig>) => Promise<Endpoint[]>
@@ -20,7 +20,7 @@ export class Discovery extends EventEmitter<{ change: [readonly Endpoint[]], fai
   private readonly first: Promise<void>
 
   constructor (readonly upstream: string, readonly config: Readonly<DiscoveryConfig>, private readonly logger: Logger,
-    private readonly lookupNow: Lookup = lookup) {
+    private readonly metrics: GatewayMetrics, private readonly lookupNow: Lookup = lookup) {
     super()
     this.resolver = resolverFor(config)
     this.first = this.refresh()
@@ -58,7 +58,7 @@ export class Discovery extends EventEmitter<{ change: [readonly Endpoint[]], fai
     }
     if (this.stopped) return
     if (found === undefined || found.length === 0) {
-      countDiscoveryFailure(this.upstream)
+      this.metrics.countDiscoveryFailure(this.upstream)
       this.logger.warn({ upstream: this.upstream, name: this.name, err: failure, kept: this.answer.length },
         failure === undefined ? 'discovery: empty answer, keeping the last good one' : 'discovery: lookup failed, keeping the last good answer')
       this.emit('failure', failure)
@@ -72,7 +72,7 @@ export class Discovery extends EventEmitter<{ change: [readonly Endpoint[]], fai
   private accept (found: Endpoint[]): void {
     const sorted = [...found].sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0))
     const key = sorted.map((e) => `${e.origin} ${e.host} ${e.weight}`).join('\n')
-    setDiscoveryTargets(this.upstream, sorted.length)
+    this.metrics.setDiscoveryTargets(this.upstream, sorted.length)
     if (key === this.answerKey) return
     const before = new Set(this.answer.map((e) => e.origin))
     const after = new Set(sorted.map((e) => e.origin))

@@ -16,7 +16,7 @@ export interface Endpoint {
 }
 
 /** Answers that mean "this name has no records of that type", not "DNS failed". */
-const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND'])
+const NO_RECORDS: ReadonlySet<string> = new Set(['ENODATA', 'ENOTFOUND'])
 
 /** A resolver asking the configured server (or the system's), with a bounded wait. */
 export function resolverFor (config: Readonly<DiscoveryConfig>): Resolver {

@@ -14,6 +14,7 @@ import { OutlierDetector } from './outlier-detector.js'
 import { TargetHealth, type HealthLog } from './target-health.js'
 import type { HealthPolicy } from './types.js'
 import type { UpstreamTls } from '../../tls/upstream-tls.js'
+import type { GatewayMetrics } from '../../metrics.js'
 
 /**
  * Active-check verdicts made elsewhere: in a cluster worker the primary runs every
@@ -44,7 +45,8 @@ interface Entry {
 export class HealthRegistry {
   private readonly entries = new Map<string, Entry>()
 
-  constructor (private readonly remote: RemoteVerdicts | null = null, private readonly log?: HealthLog) {}
+  /** `metrics`: where the targets' health and breaker gauges go (the gateway's). */
+  constructor (private readonly metrics: GatewayMetrics, private readonly remote: RemoteVerdicts | null = null, private readonly log?: HealthLog) {}
 
   /**
    * `joining`: the target is new to a running upstream (discovery found it), so with
@@ -55,7 +57,7 @@ export class HealthRegistry {
     const key = `${upstream}\u0000${origin}`
     let entry = this.entries.get(key)
     if (entry === undefined) {
-      entry = { health: new TargetHealth(upstream, origin, this.log, joining && policy.healthCheck !== undefined), holders: [] }
+      entry = { health: new TargetHealth(upstream, origin, this.metrics, this.log, joining && policy.healthCheck !== undefined), holders: [] }
       this.entries.set(key, entry)
     }
     const policyKey = JSON.stringify([policy.healthCheck, policy.outlierDetection, policy.circuitBreaker, tls?.digest])
@@ -136,7 +138,7 @@ function apply (entry: Entry, remote: RemoteVerdicts | null): void {
     entry.breaker = undefined
     health.setBreaker(undefined)
     if (circuitBreaker !== undefined) {
-      const breaker = new TargetBreaker(health.upstream, health.origin, circuitBreaker, (out) => { health.setBreakerOpen(out) }, health.log)
+      const breaker = new TargetBreaker(health.upstream, health.origin, circuitBreaker, (out) => { health.setBreakerOpen(out) }, health.metrics, health.log)
       entry.breaker = { key: breakerKey, breaker }
       health.setBreaker(breaker)
     }

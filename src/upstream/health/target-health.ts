@@ -4,7 +4,7 @@
 // circuit breaker. State changes are emitted as 'change', and the ones an operator
 // must hear of (out of rotation and back) are one log line each, with the reason.
 import { EventEmitter } from 'node:events'
-import { setTargetHealthy } from '../../metrics.js'
+import type { GatewayMetrics } from '../../metrics.js'
 import type { TargetBreaker } from '../breaker.js'
 import type { TargetState } from '../target.js'
 
@@ -49,11 +49,11 @@ export class TargetHealth extends EventEmitter<{ change: [HealthSnapshot] }> {
    */
   provisional: boolean
 
-  constructor (readonly upstream: string, readonly origin: string, readonly log: HealthLog = SILENT, provisional = false) {
+  constructor (readonly upstream: string, readonly origin: string, readonly metrics: GatewayMetrics, readonly log: HealthLog = SILENT, provisional = false) {
     super()
     this.provisional = provisional
     this.activeHealthy = !provisional
-    setTargetHealthy(upstream, origin, !provisional)
+    this.metrics.setTargetHealthy(upstream, origin, !provisional)
   }
 
   get healthy (): boolean { return this.activeHealthy }
@@ -120,14 +120,14 @@ export class TargetHealth extends EventEmitter<{ change: [HealthSnapshot] }> {
 
   /** The last generation let go of the target: drop its metric series. */
   retire (): void {
-    setTargetHealthy(this.upstream, this.origin, undefined)
+    this.metrics.setTargetHealthy(this.upstream, this.origin, undefined)
     this.removeAllListeners()
   }
 
   private changed (): void {
     const available = this.inRotation
     for (const state of this.states) state.available = available
-    setTargetHealthy(this.upstream, this.origin, this.activeHealthy && !this.ejectedNow)
+    this.metrics.setTargetHealthy(this.upstream, this.origin, this.activeHealthy && !this.ejectedNow)
     this.emit('change', this.snapshot())
   }
 }
