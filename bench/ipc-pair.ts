@@ -19,7 +19,7 @@ export interface PairBench<T> {
   /** The primary's side: the message handlers that serve the shared implementation. */
   serve (routes: IpcRoutes): void
   /** The worker's side: both implementations. */
-  make (primary: Endpoint): { local: T, shared: T }
+  make (primary: Endpoint, routes: IpcRoutes): { local: T, shared: T }
   /** `operations` calls in `concurrency` loops. */
   run (impl: T, concurrency: number): Promise<void>
 }
@@ -43,8 +43,9 @@ export async function runPairBench<T> (bench: PairBench<T>): Promise<void> {
     worker.once('exit', () => { process.exit(0) })
     return
   }
-  const primary = new IpcRoutes().endpoint(processPort)
-  const { local, shared } = bench.make(primary)
+  const routes = new IpcRoutes()
+  const primary = routes.endpoint(processPort)
+  const { local, shared } = bench.make(primary, routes)
   for (const concurrency of [1, 8, 25]) {
     await bench.run(shared, concurrency) // warm-up, JIT on both sides
     let since = cpuUsage()

@@ -19,7 +19,7 @@ import { ratios, summarise, type BenchReport, type TargetResult } from './result
 import { TARGETS } from './targets/index.js'
 import type { BenchContext, Running, Target } from './targets/types.js'
 import { findExecutable } from './tools.js'
-import { treeCpuMs } from './cpu.js'
+import { cpuMs, treeCpuMs } from './cpu.js'
 import { formatStall, runRedisStall } from './redis-stall.js'
 import { startNginxBackend } from './nginx-backend.js'
 
@@ -40,6 +40,9 @@ function chooseLoadGenerator (args: BenchArgs, procs: ProcessRegistry): LoadGene
   if (wrk !== null && args.loadgen !== 'autocannon') return wrkGenerator(procs, wrk, SIDE_CPU)
   return autocannonGenerator(procs, ROOT, SIDE_CPU)
 }
+
+/** CPU a target's children have used since they started, above which it is a cluster (its workers). */
+const CHILDREN_MS = 100
 
 const fmtRound = (r: { rps: number, p50: number, p99: number, errors: number, cpuUsPerRequest?: number }) =>
   `${Math.round(r.rps).toLocaleString('en-US').padStart(8)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
@@ -102,11 +105,15 @@ async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): 
       const withHeaders = { ...load, headers: target.headers }
       if (args.warmupS > 0) await loadgen.run(target.url, { ...withHeaders, durationS: args.warmupS })
       const cpuBefore = treeCpuMs(target.pid)
+      const ownBefore = cpuMs(target.pid)
       const r = await loadgen.run(target.url, withHeaders)
       const cpuAfter = treeCpuMs(target.pid)
+      const ownAfter = cpuMs(target.pid)
       if (cpuBefore !== undefined && cpuAfter !== undefined && r.requests > 0) r.cpuUsPerRequest = (cpuAfter - cpuBefore) * 1000 / r.requests
       result.rounds.push(r)
-      console.log(`round ${round}/${args.rounds}  ${result.name.padEnd(10)} ${fmtRound(r)}`)
+      // A cluster's primary (the process started; the workers are its children) on its own: it should do no work per request.
+      const own = ownBefore !== undefined && ownAfter !== undefined && r.requests > 0 && cpuAfter !== undefined && cpuAfter - ownAfter > CHILDREN_MS ? `  (primary ${((ownAfter - ownBefore) * 1000 / r.requests).toFixed(1)} µs/req)` : ''
+      console.log(`round ${round}/${args.rounds}  ${result.name.padEnd(10)} ${fmtRound(r)}${own}`)
     }
   }
 

@@ -18,12 +18,13 @@ await runPairBench<ConnectionLedger>({
   localName: 'local ledger',
   sharedName: 'counted by the primary',
   serve (routes) {
-    const counts = new ConnectionCounts()
+    const counts = new ConnectionCounts(() => 2)
     routes
       .handle<Array<string | number | null>, number[]>(KIND.connectionsAdmit, (calls, from) => counts.admit(from, calls))
       .listen<Array<string | null>>(KIND.connectionsRelease, (addresses, from) => { counts.release(from, addresses) })
+      .listen<Array<string | number | null>>(KIND.connectionsReturn, (returns, from) => { counts.giveBack(from, returns) })
   },
-  make: (primary) => ({ local: new LocalConnectionLedger(), shared: new SharedConnectionLedger(primary) }),
+  make: (primary, routes) => ({ local: new LocalConnectionLedger(), shared: new SharedConnectionLedger(primary, routes) }),
   async run (ledger, concurrency) {
     let left = CONNECTIONS
     const loop = async (): Promise<void> => {

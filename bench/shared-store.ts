@@ -3,8 +3,7 @@
 // in-process store, in CPU µs per check summed over both processes (harness:
 // ipc-pair.ts). The end-to-end cost on a route is the `turnpike-w2-ratelimit` target of
 // `npm run bench`.
-import { KIND } from '../src/cluster/protocol.js'
-import { SharedClient, type StoreDefinition } from '../src/cluster/shared-client.js'
+import { SharedClient } from '../src/cluster/shared-client.js'
 import { SharedStores } from '../src/cluster/shared-stores.js'
 import { LocalStore, type RateStore } from '../src/rate-limit/local-store.js'
 import type { RateRule } from '../src/rate-limit/rule.js'
@@ -19,12 +18,9 @@ await runPairBench<RateStore>({
   localName: 'local store',
   sharedName: 'shared through the primary',
   serve (routes) {
-    const stores = new SharedStores()
-    routes
-      .listen<StoreDefinition>(KIND.define, (d, from) => { stores.define(from, d) })
-      .handle<Array<number | string>, number[]>(KIND.batch, (calls, from) => stores.batch(from, calls))
+    new SharedStores(() => 2).serve(routes)
   },
-  make: (primary) => ({ local: new LocalStore(RULE), shared: new SharedClient(primary).rateStore(RULE) }),
+  make: (primary, routes) => ({ local: new LocalStore(RULE), shared: new SharedClient(primary, routes).rateStore(RULE) }),
   async run (store, concurrency) {
     let left = CHECKS
     const loop = async (): Promise<void> => {

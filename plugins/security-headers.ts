@@ -1,13 +1,11 @@
-// Security response headers (`security.headers: true`) with helmet, at the root
-// before routing, so the gateway's own answers (400, 401, 404, 405, 429, 502…) carry
-// them as well as proxied ones.
+// Security response headers (`security.headers: true`) with @fastify/helmet,
+// registered at the root before routing, so the gateway's own answers (400, 401, 404,
+// 405, 429, 502…) carry them as well as proxied ones.
 //
-// helmet's own middleware, compiled once per generation, in one synchronous hook:
-// @fastify/helmet (a thin wrapper around it) builds that middleware again from the
-// options on every request, in two async hooks (two promises per request); rebuilding
-// alone took about 1.6-1.8x the compiled middleware's time in a micro-benchmark
-// (docs/performance.md#route-scopes). The headers and their values are helmet's either
-// way; the options below are the ones @fastify/helmet was given.
+// @fastify/helmet builds helmet's middleware from the options again on every request,
+// in two async hooks; compiling `helmet(options)` once and calling it from a hook of
+// ours is cheaper (docs/performance.md, "Route scopes"), but it would be our own copy of
+// what the plugin does, beside the plugin. The plugin stays, through its public API.
 //
 // The gateway fronts applications it knows nothing about, so only headers that cannot
 // break a working app are sent. Turned off, of helmet's defaults:
@@ -31,8 +29,9 @@
 // those into writeHead's headers with writeHead's taking precedence, so on a proxied
 // response the upstream's own value of a header wins (an app that sets its own
 // X-Frame-Options or HSTS knows better), and every header it does not set is added.
-import helmet from 'helmet'
-import type { onRequestHookHandler } from 'fastify'
+import fp from 'fastify-plugin'
+import helmet from '@fastify/helmet'
+import type { FastifyInstance } from 'fastify'
 import type { PolicyOptions } from '../src/routing/route-policy.js'
 
 /** helmet's options, as above. */
@@ -46,11 +45,11 @@ export const HELMET_OPTIONS = Object.freeze({
   strictTransportSecurity: { maxAge: 31536000, includeSubDomains: false }
 })
 
-/** The root hook that writes the security headers; null without `security.headers`. */
-export function prepareSecurityHeaders (options: PolicyOptions): onRequestHookHandler | null {
-  if (options.config.security?.headers !== true) return null
-  const write = helmet(HELMET_OPTIONS)
-  return (request, reply, done) => {
-    write(request.raw, reply.raw, done as (err?: unknown) => void)
-  }
+// fastify-plugin: its hooks must reach the root, hence every route scope and the
+// root's own error answers.
+async function securityHeadersPolicy (root: FastifyInstance, options: PolicyOptions): Promise<void> {
+  if (options.config.security?.headers !== true) return
+  await root.register(helmet, { ...HELMET_OPTIONS, global: true })
 }
+
+export default fp(securityHeadersPolicy, { name: 'turnpike-security-headers', fastify: '5.x' })

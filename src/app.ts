@@ -44,7 +44,7 @@ import type { CompiledRoute } from './routing/compiled-route.js'
 import { RouteMeter } from './routing/route-meter.js'
 import type { Tracing } from './tracing/provider.js'
 import { clientCertificateOf } from './tls/client-certificate.js'
-import { prepareSecurityHeaders } from '../plugins/security-headers.js'
+import securityHeaders from '../plugins/security-headers.js'
 import { routePreflight } from '../plugins/cors.js'
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
@@ -187,8 +187,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   }
 
   // First, so that every answer carries them, the gateway's own errors included.
-  const securityHeaders = prepareSecurityHeaders(policyOptions)
-  if (securityHeaders !== null) app.addHook('onRequest', securityHeaders)
+  await app.register(securityHeaders, policyOptions)
 
   // Hooks on the hot path are callback-style: an async hook costs a promise per request.
   app.addHook('onRequest', (request, reply, done) => {

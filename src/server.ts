@@ -355,6 +355,16 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
   }
 
   /**
+   * Stops accepting connections, nothing more: a cluster drain closes every worker's
+   * door before any worker begins to send `Connection: close`, so that no client
+   * reconnects into the primary's accept queue just before the last door closes (it
+   * would be reset). shutdown() closes it too (again is harmless).
+   */
+  stopAccepting (): void {
+    NetServer.prototype.close.call(this.listener)
+  }
+
+  /**
    * Graceful shutdown: not ready at once, stop accepting, let keep-alive clients send
    * what they already had on the wire, close idle connections, drain in-flight
    * requests and tunnels within timeouts.shutdown, then stop everything else.

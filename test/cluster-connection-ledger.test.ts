@@ -32,8 +32,10 @@ function setup (): Setup {
       return counts.admit(from, calls)
     })
     .listen<Array<string | null>>(KIND.connectionsRelease, (addresses, from) => { counts.release(from, addresses) })
+    .listen<Array<string | number | null>>(KIND.connectionsReturn, (returns, from) => { counts.giveBack(from, returns) })
   const worker = routes.endpoint(primaryPort)
-  const ledger = new SharedConnectionLedger(new IpcRoutes().endpoint(workerPort))
+  const workerRoutes = new IpcRoutes()
+  const ledger = new SharedConnectionLedger(workerRoutes.endpoint(workerPort), workerRoutes)
   const hold = (): { answer: () => void } => {
     let open!: () => void
     gate = new Promise((resolve) => { open = resolve })
@@ -104,4 +106,60 @@ test('the channel to the primary closed: each admit is decided at once by the wo
   assert.equal(counts.open, 0)
   ledger.release('10.0.0.1')
   assert.equal(ledger.open, 0)
+})
+
+/** Two workers' ledgers against one primary count. */
+function twoWorkers (): { counts: ConnectionCounts, one: SharedConnectionLedger, two: SharedConnectionLedger, sent: () => number } {
+  const counts = new ConnectionCounts(() => 2)
+  const routes = new IpcRoutes()
+    .handle<Array<string | number | null>, number[]>(KIND.connectionsAdmit, (calls, from) => counts.admit(from, calls))
+    .listen<Array<string | null>>(KIND.connectionsRelease, (addresses, from) => { counts.release(from, addresses) })
+    .listen<Array<string | number | null>>(KIND.connectionsReturn, (returns, from) => { counts.giveBack(from, returns) })
+  const ports: TestPort[] = []
+  const ledger = (): SharedConnectionLedger => {
+    const [primaryPort, workerPort] = pair()
+    routes.endpoint(primaryPort)
+    ports.push(workerPort)
+    const workerRoutes = new IpcRoutes()
+    return new SharedConnectionLedger(workerRoutes.endpoint(workerPort), workerRoutes)
+  }
+  return { counts, one: ledger(), two: ledger(), sent: () => ports.reduce((n, p) => n + p.sent, 0) }
+}
+
+test('far from the limits a busy address is admitted from a block of places: a message per block, not per connection', async () => {
+  const { counts, one, sent } = twoWorkers()
+  const open = async (): Promise<void> => { assert.equal(await one.admit('10.0.0.1', 10_000, 100_000), 'admitted') }
+  await open() // seen once: no block
+  await open() // busy: this admit brings a block along
+  const before = sent()
+  for (let i = 0; i < 500; i++) {
+    await open()
+    one.release('10.0.0.1')
+  }
+  await settled()
+  assert.ok(sent() - before < 20, `500 connections opened and closed in ${sent() - before} messages`)
+  assert.equal(one.open, 2)
+  assert.ok(counts.open >= 2, 'the primary counts the open connections (and the block set aside)')
+})
+
+test('blocks never pass a limit, and a block one worker holds comes back as the address nears its limit', async () => {
+  const { counts, one, two } = twoWorkers()
+  assert.equal(await one.admit('10.0.0.1', 300, 100_000), 'admitted')
+  assert.equal(await one.admit('10.0.0.1', 300, 100_000), 'admitted') // and a block
+  let admitted = 0
+  for (let i = 0; i < 400; i++) if (await two.admit('10.0.0.1', 300, 100_000) === 'admitted') admitted++
+  assert.equal(admitted, 298, 'every place but the two the first worker\'s connections hold')
+  assert.equal(await one.admit('10.0.0.1', 300, 100_000), 'per-ip', 'and the first worker has none left either')
+  await settled()
+  assert.equal(counts.open, 300)
+})
+
+test('total: blocks of every address come back as the gateway nears its total', async () => {
+  const { counts, one, two } = twoWorkers()
+  for (const address of ['10.0.0.1', '10.0.0.1', '10.0.0.2', '10.0.0.2']) assert.equal(await one.admit(address, 10_000, 400), 'admitted')
+  let admitted = 0
+  for (let i = 0; i < 500; i++) if (await two.admit(`10.0.1.${i % 2}`, 10_000, 400) === 'admitted') admitted++
+  assert.equal(admitted, 396)
+  await settled()
+  assert.equal(counts.open, 400)
 })

@@ -128,16 +128,25 @@ export const TARGETS: readonly Target[] = [
   }),
   // A before/after comparison of a hot-path change in one interleaved run: build the
   // old code, copy dist/ to e.g. dist-baseline/, rebuild, and set TURNPIKE_BASELINE.
-  ...(process.env.TURNPIKE_BASELINE === undefined
-    ? []
-    : [turnpikeTarget({
-        name: 'baseline',
-        about: `Turnpike from ${process.env.TURNPIKE_BASELINE}, same config`,
-        config: singleRoute,
-        cli: `${process.env.TURNPIKE_BASELINE}/src/cli/main.js`
-      })]),
+  // The workers', discovery and mirror variants have a baseline of their own
+  // (baseline-w2-ratelimit, baseline-100-dns, baseline-mirror, …).
+  ...(process.env.TURNPIKE_BASELINE === undefined ? [] : baselines(process.env.TURNPIKE_BASELINE)),
   // Room for more turnpike variants above (a route with user plugins, relativeTo 'turnpike').
   floorTarget,
   bareTarget,
   nginxTarget
 ]
+
+function baselines (dir: string): Target[] {
+  const cli = `${dir}/src/cli/main.js`
+  return [
+    turnpikeTarget({ name: 'baseline', about: `Turnpike from ${dir}, same config`, config: singleRoute, cli }),
+    turnpikeTarget({ name: 'baseline-w2', about: `turnpike-w2 from ${dir}`, config: withWorkers(2, singleRoute), cli, pin: false }),
+    turnpikeTarget({ name: 'baseline-w2-ratelimit', about: `turnpike-w2-ratelimit from ${dir}`, config: withWorkers(2, withRateLimit), cli, relativeTo: 'baseline-w2', pin: false }),
+    turnpikeTarget({ name: 'baseline-w2-close', about: `turnpike-w2-close from ${dir}`, config: withWorkers(2, singleRoute), headers: connectionClose, cli, pin: false }),
+    turnpikeTarget({ name: 'baseline-w2-connlimit-close', about: `turnpike-w2-connlimit-close from ${dir}`, config: withWorkers(2, withConnectionLimits), headers: connectionClose, cli, relativeTo: 'baseline-w2-close', pin: false }),
+    turnpikeTarget({ name: 'baseline-100-static', about: `Turnpike from ${dir}, the route over 100 listed targets`, config: hundredStatic, cli }),
+    turnpikeTarget({ name: 'baseline-100-dns', about: `Turnpike from ${dir}, 100 targets from DNS looked up every 1s`, config: hundredDiscovered(), cli, relativeTo: 'baseline-100-static' }),
+    turnpikeTarget({ name: 'baseline-mirror', about: `Turnpike from ${dir}, the single route mirrored at 100 %`, config: mirroredRoute, cli, relativeTo: 'baseline' })
+  ]
+}

@@ -22,12 +22,13 @@ import { PrimaryHealth } from './primary-health.js'
 import { KIND, type ConfigMessage, type Hello, type Ready, type WorkerStats } from './protocol.js'
 import { SharedStores } from './shared-stores.js'
 import { ConnectionCounts } from './connection-counts.js'
-import type { StoreDefinition } from './shared-client.js'
 import { Supervisor, type Slot } from './supervisor.js'
 
 /** A worker that has not built a generation in this long fails the reload. */
 const BUILD_TIMEOUT_MS = 30_000
 const ADMIN_TIMEOUT_MS = 2000
+/** A worker that does not close its listener in this long is drained anyway. */
+const STOP_ACCEPTING_TIMEOUT_MS = 5000
 
 const messageOf = (l: LoadedConfig): ConfigMessage => ({ file: l.file, text: l.text, config: l.config })
 const reasonOf = (r: PromiseRejectedResult): string => r.reason instanceof Error ? r.reason.message : String(r.reason)
@@ -39,9 +40,9 @@ export class Primary {
   private readonly routes = new IpcRoutes()
   private readonly supervisor: Supervisor
   private readonly health: PrimaryHealth
-  private readonly shared = new SharedStores()
+  private readonly shared: SharedStores
   /** security.connections: the one count of every worker's client connections. */
-  readonly connections = new ConnectionCounts()
+  readonly connections: ConnectionCounts
   /** The Redis link the run-time IP rules sync through, and the rules themselves (GET/PUT /ip-rules). */
   readonly edge: EdgeState
   private readonly reloads = new ReloadLog()
@@ -57,6 +58,8 @@ export class Primary {
   constructor (readonly file: string, initial: LoadedConfig, readonly logger: Logger, count: number) {
     this.current = { id: 1, loaded: initial, loadedAt: new Date() }
     this.supervisor = new Supervisor(count, this.routes, logger, this.metrics)
+    this.shared = new SharedStores(() => count).serve(this.routes)
+    this.connections = new ConnectionCounts(() => count)
     this.health = new PrimaryHealth(this.metrics, (verdict) => { this.broadcast(KIND.health, verdict) })
     this.edge = new EdgeState(logger, this.metrics)
     this.edge.ipRules.onChange = async (changes) => {
@@ -69,10 +72,9 @@ export class Primary {
         return { generation: this.current.id, loaded: messageOf(this.current.loaded), verdicts: this.health.verdicts(), ipRules: [...this.edge.ipRules.snapshot()] }
       })
       .listen<Ready>(KIND.ready, (ready, from) => { void this.workerReady(ready, from) })
-      .listen<StoreDefinition>(KIND.define, (definition, from) => { this.shared.define(from, definition) })
-      .handle<Array<number | string>, number[]>(KIND.batch, (calls, from) => this.shared.batch(from, calls))
       .handle<Array<string | number | null>, number[]>(KIND.connectionsAdmit, (calls, from) => this.connections.admit(from, calls))
       .listen<Array<string | null>>(KIND.connectionsRelease, (addresses, from) => { this.connections.release(from, addresses) })
+      .listen<Array<string | number | null>>(KIND.connectionsReturn, (returns, from) => { this.connections.giveBack(from, returns) })
     // A worker's sockets die with it: so do the places it held.
     this.supervisor.on('exit', (_slot, endpoint) => { if (endpoint !== null) this.connections.drop(endpoint) })
   }
@@ -172,7 +174,9 @@ export class Primary {
         reloads: this.reloads.recent()
       },
       config: this.current.loaded.config,
-      counted: this.connections.open,
+      // Each worker's open connections: the primary's count also holds the places
+      // set aside in the workers' blocks, which no connection holds yet.
+      counted: reports.reduce((n, r) => n + r.answer.stats.connections.counted, 0),
       workers: this.supervisor.slots.map((s) => ({ id: s.id, pid: s.worker?.process.pid ?? null, up: s.up, restarts: s.restarts }))
     }, reports.map((r) => r.answer))
   }
@@ -248,6 +252,13 @@ export class Primary {
     this.logger.info({ signal, budgetMs: budget, workers: this.supervisor.ready().length }, 'draining')
     await this.reloading
     const stopped = this.supervisor.stop(budget + 5000)
+    // Every worker's door first, and only then the drain: a worker that began to send
+    // `Connection: close` while another still accepted would send its clients back
+    // into the shared port's accept queue, which node:cluster resets when the last
+    // worker closes it (ECONNRESET under load). Once all have closed it, reconnecting
+    // clients are refused (ECONNREFUSED), as by a single process. Each worker's answer
+    // comes after its close on the same channel, so the primary has closed the port.
+    await Promise.allSettled(this.supervisor.slots.map(async (s) => await s.endpoint?.request(KIND.stopAccepting, null, STOP_ACCEPTING_TIMEOUT_MS)))
     await Promise.allSettled(this.supervisor.slots.map(async (s) => await s.endpoint?.request(KIND.drain, null)))
     await stopped
     await this.watcher?.close()

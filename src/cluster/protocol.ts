@@ -43,6 +43,8 @@ export const KIND = {
   stats: 'worker:stats',
   backends: 'worker:backends',
   metrics: 'worker:metrics',
+  /** primary → worker, before drain: close the listener (the shared port), drain nothing yet. */
+  stopAccepting: 'worker:stop-accepting',
   drain: 'worker:drain',
   prepare: 'reload:prepare',
   commit: 'reload:commit',
@@ -51,6 +53,14 @@ export const KIND = {
   ipRules: 'ip-rules:replace',
   define: 'shared:define',
   batch: 'shared:batch',
+  /** primary → worker: give back the unused blocks of these keys (rate limits). */
+  recall: 'shared:recall',
+  /** worker → primary: unused units of blocks (rate limits). */
+  giveBack: 'shared:give-back',
   connectionsAdmit: 'connections:admit',
-  connectionsRelease: 'connections:release'
+  connectionsRelease: 'connections:release',
+  /** worker → primary: a block of places given back, and the worker no longer holds one for that address. */
+  connectionsReturn: 'connections:return',
+  /** primary → worker: give back the blocks of these addresses (null: of every address). */
+  connectionsRecall: 'connections:recall'
 } as const

@@ -17,7 +17,8 @@
 // never keeps a place no connection holds. A worker that dies gives back all its places
 // (the primary drops its counts when it exits).
 import { LocalConnectionLedger, type Admission, type ConnectionLedger } from '../edge/connection-ledger.js'
-import type { Endpoint } from './ipc.js'
+import type { Endpoint, IpcRoutes } from './ipc.js'
+import { BLOCK_MAX } from './lease-terms.js'
 import { KIND } from './protocol.js'
 
 /** How long a connection may wait for the primary's verdict before this worker decides. */
@@ -30,9 +31,22 @@ export const VERDICTS: readonly Admission[] = ['admitted', 'per-ip', 'total']
 /** A limit on the wire: JSON has no Infinity. */
 export const NO_LIMIT = -1
 const wire = (limit: number): number => Number.isFinite(limit) ? limit : NO_LIMIT
+const limit = (n: number): number => n === NO_LIMIT ? Infinity : n
+/** A block not drawn on for this long goes back to the primary. */
+const SWEEP_MS = 1000
+
+/** Places of one address the primary counts for this worker and no connection holds. */
+interface Block {
+  free: number
+  /** Drawn on since the last sweep. */
+  used: boolean
+  /** The limits it was granted under. */
+  readonly perIp: number
+  readonly total: number
+}
 
 interface Batch {
-  /** [address, perIp, total, address, perIp, total, …] */
+  /** [address, perIp, total, wantsBlock, …] */
   readonly calls: Array<string | number | null>
   readonly waiting: Array<(verdict: Admission) => void>
   /** True once the deadline passed and this worker decided the batch itself. */
@@ -48,10 +62,26 @@ export class SharedConnectionLedger implements ConnectionLedger {
   private readonly localOnly = new Map<string | null, number>()
   private queued: Batch = SharedConnectionLedger.batch()
   private releases: Array<string | null> = []
+  /** Blocks given back: [address, places, …]. */
+  private returns: Array<string | number | null> = []
+  private readonly blocks = new Map<string | null, Block>()
+  /** Addresses with an admit on its way that asks for a block: ask once. */
+  private readonly asking = new Set<string | null>()
+  /** Addresses admitted without a block since the last sweep. */
+  private readonly seen = new Set<string | null>()
+  private sweeper: NodeJS.Timeout | null = null
   private scheduled = false
   private inFlight: Batch | null = null
 
-  constructor (private readonly primary: Endpoint) {}
+  /** `routes`: the worker's routes, on which the primary's recalls arrive. */
+  constructor (private readonly primary: Endpoint, routes?: IpcRoutes) {
+    routes?.listen<Array<string | null>>(KIND.connectionsRecall, (addresses) => {
+      for (const address of addresses) {
+        const block = this.blocks.get(address)
+        if (block !== undefined) this.giveBackBlock(address, block)
+      }
+    })
+  }
 
   private static batch (): Batch {
     return { calls: [], waiting: [], decided: false, since: 0 }
@@ -62,10 +92,25 @@ export class SharedConnectionLedger implements ConnectionLedger {
   get addresses (): number { return this.mine.addresses }
 
   admit (address: string | null, perIp: number, total: number): Admission | Promise<Admission> {
+    const block = this.blocks.get(address)
+    if (block !== undefined) {
+      if (block.perIp === perIp && block.total === total) {
+        if (block.free > 0) {
+          block.free--
+          block.used = true
+          this.mine.admit(address, Infinity, Infinity)
+          return 'admitted'
+        }
+      } else {
+        this.giveBackBlock(address, block) // a reload changed the limits
+      }
+    }
     if (this.inFlight?.decided === true) return this.decideHere(address, perIp, total)
+    const wants = !this.asking.has(address) && this.busy(address)
+    if (wants) this.asking.add(address)
     return new Promise((resolve) => {
       if (this.queued.waiting.length === 0) this.queued.since = Date.now()
-      this.queued.calls.push(address, wire(perIp), wire(total))
+      this.queued.calls.push(address, wire(perIp), wire(total), wants ? 1 : 0)
       this.queued.waiting.push(resolve)
       this.schedule()
     })
@@ -79,8 +124,62 @@ export class SharedConnectionLedger implements ConnectionLedger {
       else this.localOnly.delete(address)
       return
     }
+    const block = this.blocks.get(address)
+    if (block !== undefined && block.free < BLOCK_MAX) {
+      block.free++ // the place stays this worker's, for the next connection
+      return
+    }
     this.releases.push(address)
     this.schedule()
+  }
+
+  /**
+   * An address worth a block: it holds a connection here already, or came within the
+   * last sweep interval. A client seen once (most of a spray of addresses) asks for
+   * none, so the primary sets no places aside for it.
+   */
+  private busy (address: string | null): boolean {
+    if (this.seen.has(address) || (address !== null && this.mine.countOf(address) > 0)) return true
+    this.seen.add(address)
+    this.startSweeper()
+    return false
+  }
+
+  private startSweeper (): void {
+    if (this.sweeper !== null) return
+    this.sweeper = setInterval(this.sweep, SWEEP_MS)
+    this.sweeper.unref()
+  }
+
+  private giveBackBlock (address: string | null, block: Block): void {
+    this.blocks.delete(address)
+    this.returns.push(address, block.free)
+    this.schedule()
+  }
+
+  /** Every SWEEP_MS: blocks nobody drew on since the last sweep go back. */
+  private readonly sweep = (): void => {
+    for (const [address, block] of this.blocks) {
+      if (block.used) block.used = false
+      else this.giveBackBlock(address, block)
+    }
+    this.seen.clear()
+    if (this.blocks.size === 0 && this.sweeper !== null) {
+      clearInterval(this.sweeper)
+      this.sweeper = null
+    }
+  }
+
+  private grant (address: string | null, places: number, perIp: number, total: number): void {
+    if (places === 0) return
+    const block = this.blocks.get(address)
+    if (block !== undefined && block.perIp === perIp && block.total === total) {
+      block.free += places
+    } else {
+      if (block !== undefined) this.giveBackBlock(address, block)
+      this.blocks.set(address, { free: places, used: true, perIp, total })
+    }
+    this.startSweeper()
   }
 
   /** An admit the primary never sees: against this worker's own connections. */
@@ -92,7 +191,7 @@ export class SharedConnectionLedger implements ConnectionLedger {
 
   private schedule (): void {
     if (this.scheduled) return
-    if (this.releases.length === 0 && (this.inFlight !== null || this.queued.waiting.length === 0)) return
+    if (this.releases.length === 0 && this.returns.length === 0 && (this.inFlight !== null || this.queued.waiting.length === 0)) return
     this.scheduled = true
     setImmediate(this.flush)
   }
@@ -102,6 +201,10 @@ export class SharedConnectionLedger implements ConnectionLedger {
     if (this.releases.length > 0) {
       this.primary.cast(KIND.connectionsRelease, this.releases)
       this.releases = []
+    }
+    if (this.returns.length > 0) {
+      this.primary.cast(KIND.connectionsReturn, this.returns)
+      this.returns = []
     }
     if (this.inFlight !== null || this.queued.waiting.length === 0) return
     const batch = this.queued
@@ -124,9 +227,15 @@ export class SharedConnectionLedger implements ConnectionLedger {
   }
 
   private settle (batch: Batch, answers: readonly number[]): void {
+    const { calls } = batch
     for (let i = 0; i < batch.waiting.length; i++) {
-      const verdict = VERDICTS[answers[i] ?? 0] ?? 'admitted'
-      if (verdict === 'admitted') this.mine.admit(batch.calls[3 * i] as string | null, Infinity, Infinity)
+      const address = calls[4 * i] as string | null
+      if (calls[4 * i + 3] === 1) this.asking.delete(address)
+      const verdict = VERDICTS[answers[2 * i] ?? 0] ?? 'admitted'
+      if (verdict === 'admitted') {
+        this.mine.admit(address, Infinity, Infinity)
+        this.grant(address, answers[2 * i + 1] ?? 0, limit(calls[4 * i + 1] as number), limit(calls[4 * i + 2] as number))
+      }
       batch.waiting[i]!(verdict)
     }
   }
@@ -142,16 +251,19 @@ export class SharedConnectionLedger implements ConnectionLedger {
   }
 
   private decideAllHere ({ calls, waiting }: Batch): void {
-    const limit = (n: number): number => n === NO_LIMIT ? Infinity : n
     for (let i = 0; i < waiting.length; i++) {
-      waiting[i]!(this.decideHere(calls[3 * i] as string | null, limit(calls[3 * i + 1] as number), limit(calls[3 * i + 2] as number)))
+      const address = calls[4 * i] as string | null
+      if (calls[4 * i + 3] === 1) this.asking.delete(address)
+      waiting[i]!(this.decideHere(address, limit(calls[4 * i + 1] as number), limit(calls[4 * i + 2] as number)))
     }
   }
 
-  /** A late answer: the places the primary counted for admits decided here go back to it. */
+  /** A late answer: the places the primary counted for admits decided here (and any block) go back to it. */
   private giveBack (batch: Batch, answers: readonly number[]): void {
     for (let i = 0; i < batch.waiting.length; i++) {
-      if (answers[i] === 0) this.releases.push(batch.calls[3 * i] as string | null)
+      if (answers[2 * i] !== 0) continue
+      const address = batch.calls[4 * i] as string | null
+      for (let n = 1 + (answers[2 * i + 1] ?? 0); n > 0; n--) this.releases.push(address)
     }
   }
 }

@@ -50,8 +50,8 @@ export async function runWorker (): Promise<number> {
       verdict: (upstream, origin) => verdicts.get(`${upstream}\u0000${origin}`),
       covers: (upstream) => listed.has(upstream)
     },
-    shared: new SharedClient(primary),
-    connectionLedger: new SharedConnectionLedger(primary),
+    shared: new SharedClient(primary, routes),
+    connectionLedger: new SharedConnectionLedger(primary, routes),
     firstGeneration: hello.generation
   })
   gateway = gw
@@ -97,6 +97,10 @@ export async function runWorker (): Promise<number> {
   }
   const stopped = new Promise<number>((resolve) => {
     const done = (reason: string): void => { stop(reason).then(() => { resolve(0) }, () => { resolve(1) }) }
+    routes.handle(KIND.stopAccepting, () => {
+      gw.stopAccepting()
+      return true
+    })
     routes.handle(KIND.drain, () => {
       done('primary asked to drain')
       return true

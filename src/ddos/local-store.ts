@@ -4,16 +4,33 @@
 import { LRUCache } from 'lru-cache'
 import type { DdosSettings } from './settings.js'
 
-const MAX_ADDRESSES = 100_000
+export const MAX_ADDRESSES = 100_000
 
-interface Entry {
+export interface DdosEntry {
   count: number
   windowEnds: number
   blockedUntil: number
 }
 
+export const freshEntry = (settings: DdosSettings, now: number): DdosEntry => ({ count: 0, windowEnds: now + settings.window, blockedUntil: 0 })
+
+/** Counts one request from the entry's address: 0 when it is admitted, else the milliseconds its block has left. */
+export function hitEntry (entry: DdosEntry, settings: DdosSettings, now: number): number {
+  if (entry.blockedUntil > now) return entry.blockedUntil - now
+  if (entry.windowEnds <= now) {
+    entry.count = 0
+    entry.windowEnds = now + settings.window
+  }
+  if (++entry.count <= settings.threshold) return 0
+  // The count starts over once the block ends, as the Redis script does.
+  entry.blockedUntil = now + settings.blockFor
+  entry.count = 0
+  entry.windowEnds = entry.blockedUntil
+  return settings.blockFor
+}
+
 export class LocalDdosStore {
-  private readonly entries: LRUCache<string, Entry>
+  private readonly entries: LRUCache<string, DdosEntry>
 
   constructor (private readonly settings: DdosSettings, private readonly now: () => number = Date.now, max = MAX_ADDRESSES) {
     this.entries = new LRUCache({ max })
@@ -24,20 +41,10 @@ export class LocalDdosStore {
     const now = this.now()
     let entry = this.entries.get(ip)
     if (entry === undefined) {
-      entry = { count: 0, windowEnds: now + this.settings.window, blockedUntil: 0 }
+      entry = freshEntry(this.settings, now)
       this.entries.set(ip, entry)
     }
-    if (entry.blockedUntil > now) return entry.blockedUntil - now
-    if (entry.windowEnds <= now) {
-      entry.count = 0
-      entry.windowEnds = now + this.settings.window
-    }
-    if (++entry.count <= this.settings.threshold) return 0
-    // The count starts over once the block ends, as the Redis script does.
-    entry.blockedUntil = now + this.settings.blockFor
-    entry.count = 0
-    entry.windowEnds = entry.blockedUntil
-    return this.settings.blockFor
+    return hitEntry(entry, this.settings, now)
   }
 
   /** Frees the counters when no generation uses these settings any more. */

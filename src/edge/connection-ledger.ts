@@ -50,6 +50,11 @@ export class LocalConnectionLedger implements ConnectionLedger {
     return 'admitted'
   }
 
+  /** Connections counted for `address` now. */
+  countOf (address: string): number {
+    return this.byAddress.get(address) ?? 0
+  }
+
   release (address: string | null): void {
     this.count--
     if (address === null) return

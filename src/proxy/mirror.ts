@@ -10,8 +10,8 @@
 // body streams to the real upstream only, and that request is not mirrored.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingMessage } from 'node:http'
-import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
+import type { GatewayMetrics } from '../metrics.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { headersFor, upstreamPath, type ForwardSettings } from './attempt.js'
@@ -26,8 +26,12 @@ export const MAX_MIRROR_BODY = 64 * 1024
 export class Mirror {
   private inFlight = 0
   private closed = false
-  /** Copies waiting for an answer, so close() can cut them: they would hold a pool's close. */
-  private readonly copies = new Set<DroppedAnswer>()
+  /**
+   * Copies waiting for an answer, so close() can cut them (they would hold a pool's
+   * close): a list threaded through the copies themselves, so a copy costs no entry
+   * in a collection.
+   */
+  private newest: DroppedAnswer | null = null
 
   constructor (private readonly route: string, readonly upstream: Upstream, readonly percent: number, readonly maxInFlight: number,
     private readonly random: () => number = Math.random) {}
@@ -37,34 +41,58 @@ export class Mirror {
     return this.inFlight
   }
 
-  /** Forwards the request as usual and, for the sampled share, sends the copy. */
-  async forward (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute, upstream: Upstream, settings: ForwardSettings): Promise<void> {
-    if (this.percent < 100 && this.random() * 100 >= this.percent) return await forward(request, reply, route, upstream, settings)
+  /** Whether copies may still go (close() was not called). */
+  get open (): boolean {
+    return !this.closed
+  }
+
+  /**
+   * Forwards the request as usual and, for the sampled share, sends the copy. Not an
+   * async function: a request without a body (the common case) returns the real
+   * request's own promise, with no promise of its own around it.
+   */
+  forward (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute, upstream: Upstream, settings: ForwardSettings): Promise<void> {
+    if (this.percent < 100 && this.random() * 100 >= this.percent) return forward(request, reply, route, upstream, settings)
     const req = request.raw
-    let body: Readable | Buffer | null
     if (!mirrorsBody(req)) {
       settings.metrics.countMirror(this.route, 'skipped')
-      return await forward(request, reply, route, upstream, settings)
+      return forward(request, reply, route, upstream, settings)
     }
-    // The same checks as any request (413, a malformed body, 100-continue), then read it whole.
-    body = requestBody(req, settings.bodyLimit)
-    if (body === req) {
-      try {
-        body = await buffered(req)
-      } catch (err) {
-        throw clientError(request, err, null, upstream, route, settings)
-      }
+    // The same checks as any request (413, a malformed body, 100-continue).
+    const body = requestBody(req, settings.bodyLimit)
+    if (body === req) return this.forwardRead(request, reply, route, upstream, settings)
+    const real = forward(request, reply, route, upstream, settings, body)
+    if (body === null) this.send(request, route, settings, null)
+    else settings.metrics.countMirror(this.route, 'skipped') // a body that is not the request itself (after an upgrade): not copied
+    return real
+  }
+
+  /** A body of at most MAX_MIRROR_BODY: read whole first, so that both requests can send it. */
+  private async forwardRead (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute, upstream: Upstream, settings: ForwardSettings): Promise<void> {
+    let body: Buffer
+    try {
+      body = await buffered(request.raw)
+    } catch (err) {
+      throw clientError(request, err, null, upstream, route, settings)
     }
     const real = forward(request, reply, route, upstream, settings, body)
-    if (body === null || Buffer.isBuffer(body)) this.send(request, route, settings, body)
-    else settings.metrics.countMirror(this.route, 'skipped')
+    this.send(request, route, settings, body)
     await real
   }
 
   /** The generation is done: copies still waiting are cut (counted failed), no new ones go. */
   close (): void {
     this.closed = true
-    for (const copy of this.copies) copy.abort()
+    for (let copy = this.newest; copy !== null; copy = copy.older) copy.abort()
+  }
+
+  /** A copy is over: answered (`ok`) or not. Called once per copy. */
+  settled (copy: DroppedAnswer, ok: boolean, metrics: GatewayMetrics): void {
+    this.inFlight--
+    if (copy.newer === null) this.newest = copy.older
+    else copy.newer.older = copy.older
+    if (copy.older !== null) copy.older.newer = copy.newer
+    metrics.countMirror(this.route, ok ? 'sent' : 'failed')
   }
 
   private send (request: FastifyRequest, route: CompiledRoute, settings: ForwardSettings, body: Buffer | null): void {
@@ -78,12 +106,9 @@ export class Mirror {
       return
     }
     this.inFlight++
-    const copy = new DroppedAnswer((ok) => {
-      this.inFlight--
-      this.copies.delete(copy)
-      settings.metrics.countMirror(this.route, ok ? 'sent' : 'failed')
-    })
-    this.copies.add(copy)
+    const copy = new DroppedAnswer(this, settings.metrics, this.newest)
+    if (this.newest !== null) this.newest.newer = copy
+    this.newest = copy
     const timeout = route.config.timeout
     target.state.pool.dispatch({
       path: upstreamPath(request, route),
@@ -103,27 +128,41 @@ function mirrorsBody (req: IncomingMessage): boolean {
   return Number(declared) <= MAX_MIRROR_BODY
 }
 
-/** Reads an answer to its end and forgets it; reports once whether one came. */
+/**
+ * Reads an answer to its end and forgets it; tells the mirror once whether one came.
+ * Written to undici's older handler callbacks (onConnect … onComplete), which undici
+ * still drives natively: the newer ones (onRequestStart …) go through an adapter that
+ * allocates a controller and parses the answer's headers into an object per response,
+ * work a copy whose answer is thrown away does not need (measured: docs/performance.md).
+ */
 class DroppedAnswer implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | undefined
-  private aborted = false
+  /** The neighbours in the mirror's list of copies in flight. */
+  newer: DroppedAnswer | null = null
+  private cut: ((err: Error) => void) | null = null
+  private done = false
 
-  constructor (private readonly done: (ok: boolean) => void) {}
+  constructor (private readonly mirror: Mirror, private readonly metrics: GatewayMetrics, public older: DroppedAnswer | null) {}
 
   abort (): void {
-    this.aborted = true
-    this.controller?.abort(new Error('the gateway generation closed'))
+    this.cut?.(new Error('the gateway generation closed'))
   }
 
-  onRequestStart (controller: Dispatcher.DispatchController): void {
-    this.controller = controller
-    if (this.aborted) controller.abort(new Error('the gateway generation closed'))
+  onConnect (abort: (err?: Error) => void): void {
+    this.cut = abort
+    if (!this.mirror.open) abort(new Error('the gateway generation closed'))
   }
 
-  onResponseStart (): void {}
-  onResponseData (): void {}
-  onResponseEnd (): void { this.done(true) }
-  onResponseError (): void { this.done(false) }
+  onHeaders (): boolean { return true }
+  onData (): boolean { return true }
+  onComplete (): void { this.finish(true) }
+  onError (): void { this.finish(false) }
+
+  private finish (ok: boolean): void {
+    if (this.done) return
+    this.done = true
+    this.cut = null
+    this.mirror.settled(this, ok, this.metrics)
+  }
 }
 
 async function buffered (req: AsyncIterable<Buffer>): Promise<Buffer> {

@@ -37,6 +37,10 @@ export interface Target {
   readonly host: string
   readonly weight: number
   readonly state: TargetState
-  /** Found by DNS discovery rather than listed in the config. */
-  readonly discovered?: true
+  /**
+   * Found by DNS discovery rather than listed in the config. Every target the gateway
+   * makes sets it (false when listed), so listed and discovered targets have one shape
+   * and the request path that reads them stays monomorphic.
+   */
+  readonly discovered?: boolean
 }

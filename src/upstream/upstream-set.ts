@@ -47,7 +47,8 @@ export class UpstreamSet {
           origin: url.origin,
           host: url.host,
           weight: t.weight,
-          state: registry.acquire(name, url.origin, upstreamConfig, url.protocol === 'https:' ? tls : undefined)
+          state: registry.acquire(name, url.origin, upstreamConfig, url.protocol === 'https:' ? tls : undefined),
+          discovered: false
         })
       })
       this.upstreams.set(name, Object.freeze({ name, config: upstreamConfig, targets: Object.freeze(targets), balancer: balancerOver(upstreamConfig, targets), tls, hashKey: balancerKeyReader(upstreamConfig), retryBudget: registry.retryBudget(name) }))

@@ -1,6 +1,8 @@
 // One generation's view of a discovered upstream. Each new DNS answer becomes a new
-// target list and a new balancer over it, swapped in with one assignment, so a request
-// always picks from one consistent list. Targets are taken from the registry by
+// target list and a new balancer over it, both assigned in one synchronous step, so a
+// request always picks from one consistent list. They are plain fields, as a listed
+// upstream's are: the request path reads a discovered upstream exactly as a listed one,
+// and an answer that did not change builds nothing. Targets are taken from the registry by
 // identity (upstream + origin): one that stays keeps its pool, health, breaker and
 // counters; one that is new enters (after its first passing check when checks are on);
 // one that left gets no new picks, and its pool closes once its requests are done.
@@ -16,10 +18,10 @@ import type { Upstream } from '../upstream-set.js'
 import type { Discovery } from './discovery.js'
 import type { Endpoint } from './lookup.js'
 
-interface View { readonly targets: readonly Target[], readonly balancer: Balancer }
-
 export class DiscoveredUpstream implements Upstream {
-  private view: View
+  /** The targets of the last good answer, and the balancer over them. */
+  targets: readonly Target[] = []
+  balancer: Balancer
   /** The shared DNS answer this view follows. */
   readonly discovery: Discovery
   private disposed = false
@@ -35,18 +37,10 @@ export class DiscoveredUpstream implements Upstream {
     this.discovery = registry.discovery.acquire(name, settings, logger)
     this.hashKey = balancerKeyReader(config)
     this.retryBudget = registry.retryBudget(name)
-    this.view = { targets: [], balancer: balancerOver(config, []) }
+    this.balancer = balancerOver(config, [])
     this.answered = this.discovery.endpoints.length > 0
     this.apply(this.discovery.endpoints, false)
     this.discovery.on('change', this.onChange)
-  }
-
-  get targets (): readonly Target[] {
-    return this.view.targets
-  }
-
-  get balancer (): Balancer {
-    return this.view.balancer
   }
 
   /** What is being resolved, for explain and /backends. */
@@ -62,8 +56,9 @@ export class DiscoveredUpstream implements Upstream {
     if (this.disposed) return
     this.disposed = true
     this.discovery.off('change', this.onChange)
-    for (const target of this.view.targets) this.registry.release(this.name, target.origin, this.config)
-    this.view = { targets: [], balancer: balancerOver(this.config, []) }
+    for (const target of this.targets) this.registry.release(this.name, target.origin, this.config)
+    this.targets = []
+    this.balancer = balancerOver(this.config, [])
     this.registry.discovery.release(this.name, this.settings)
   }
 
@@ -75,7 +70,7 @@ export class DiscoveredUpstream implements Upstream {
   }
 
   private apply (endpoints: readonly Endpoint[], joining: boolean): void {
-    const old = new Map(this.view.targets.map((t) => [t.origin, t]))
+    const old = new Map(this.targets.map((t) => [t.origin, t]))
     const targets = endpoints.map((e): Target => {
       const kept = old.get(e.origin)
       if (kept !== undefined) {
@@ -83,9 +78,10 @@ export class DiscoveredUpstream implements Upstream {
         return kept.weight === e.weight && kept.host === e.host ? kept : Object.freeze({ ...kept, weight: e.weight, host: e.host })
       }
       const state = this.registry.acquire(this.name, e.origin, this.config, undefined, joining)
-      return Object.freeze({ url: e.origin, origin: e.origin, host: e.host, weight: e.weight, state, discovered: true as const })
+      return Object.freeze({ url: e.origin, origin: e.origin, host: e.host, weight: e.weight, state, discovered: true })
     })
-    this.view = { targets: Object.freeze(targets), balancer: balancerOver(this.config, targets) }
+    this.targets = Object.freeze(targets)
+    this.balancer = balancerOver(this.config, targets)
     for (const gone of old.values()) this.registry.release(this.name, gone.origin, this.config)
   }
 }
