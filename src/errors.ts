@@ -29,5 +29,6 @@ export const RateLimitedError = createError('TURNPIKE_RATE_LIMITED', 'Rate limit
 export const UnauthorizedError = createError('TURNPIKE_UNAUTHORIZED', '%s', 401)
 export const TooManyConnectionsError = createError('TURNPIKE_TOO_MANY_CONNECTIONS', 'Too many open connections from this address', 429)
 export const GatewayFullError = createError('TURNPIKE_GATEWAY_FULL', 'The gateway has too many open connections', 503)
+export const PluginError = createError('TURNPIKE_PLUGIN_ERROR', 'Plugin %s failed', 500)
 /** An exception of the gateway's own: the client learns nothing more than this. */
 export const InternalError = createError('TURNPIKE_INTERNAL', 'Internal Server Error', 500)

@@ -205,6 +205,13 @@ export class GatewayMetrics {
     registers: [this.registry]
   })
 
+  readonly pluginErrorsTotal = new Counter({
+    name: 'turnpike_plugin_errors_total',
+    help: 'User plugin hooks that threw (each answered 500 TURNPIKE_PLUGIN_ERROR), by plugin and route',
+    labelNames: ['plugin', 'route'] as const,
+    registers: [this.registry]
+  })
+
   private readonly requestDurationFor = childCache((route, method, protocol) => this.requestDuration.labels({ route, method, protocol }))
   private readonly requestsTotalFor = childCache((route, method, statusAndProtocol) => {
     const [status, protocol] = statusAndProtocol.split('\u0000') as [string, string]
@@ -225,6 +232,7 @@ export class GatewayMetrics {
   private readonly pendingFor = childCache((upstream) => this.upstreamPendingRequests.labels(upstream))
   private readonly overloadedFor = childCache((upstream) => this.upstreamOverloadedTotal.labels(upstream))
   private readonly mirrorFor = childCache((route, result) => this.mirrorRequestsTotal.labels(route, result))
+  private readonly pluginErrorsFor = childCache((plugin, route) => this.pluginErrorsTotal.labels(plugin, route))
   private readonly connectionsRefusedFor = {
     'per-ip': this.connectionsRefusedTotal.labels('per-ip'),
     total: this.connectionsRefusedTotal.labels('total')
@@ -351,5 +359,9 @@ export class GatewayMetrics {
 
   countInternalError (event: string): void {
     this.internalErrorsTotal.labels(event).inc()
+  }
+
+  countPluginError (plugin: string, route: string): void {
+    this.pluginErrorsFor(plugin, route).inc()
   }
 }

@@ -32,6 +32,8 @@ import { listenError } from './start-error.js'
 import { ServerTls, type FilesOutcome } from './tls/server-tls.js'
 import type { Server as TlsServer } from 'node:tls'
 import { Http2Front } from './http2/front.js'
+import { requireUserPlugins, withUserPlugins } from './user-plugins/check.js'
+import { userPluginExtension } from './user-plugins/register.js'
 
 export interface ReloadResult {
   readonly result: 'success' | 'failure' | 'unchanged'
@@ -264,8 +266,10 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     this.edge.configure(loaded.config)
     let built: Awaited<ReturnType<typeof buildApp>>
     try {
+      // A cluster worker gets the config without code: it loads the plugins itself.
+      const plugins = loaded.plugins ?? await requireUserPlugins(loaded)
       const tracing = await this.tracing.configure(loaded.config.tracing)
-      built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this, edge: this.edge, metrics: this.metrics, stats: this.stats, tracing })
+      built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this, edge: this.edge, metrics: this.metrics, stats: this.stats, tracing, routeExtensions: userPluginExtension(plugins, (plugin, route) => { this.metrics.countPluginError(plugin, route) }) })
     } catch (err) {
       this.edge.rollback()
       this.tracing.rollback()
@@ -300,7 +304,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
       if (!force && (textDigest === this.lastDigest || textDigest === this.rejectedDigest)) {
         return { result: 'unchanged', at, generation: this.current.id }
       }
-      loaded = parseConfigText(text, this.file)
+      loaded = await withUserPlugins(parseConfigText(text, this.file))
     } catch (err) {
       const error = err instanceof ConfigError ? err.message : String(err)
       this.rejectedDigest = textDigest

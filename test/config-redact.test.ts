@@ -60,3 +60,9 @@ test('redactUrl', () => {
   assert.equal(redactUrl('cluster:redis://a:pw@h1:7000,redis://b:pw2@h2:7001'), 'cluster:redis://a:[redacted]@h1:7000,redis://b:[redacted]@h2:7001')
   assert.equal(redactUrl('http://user:pw@collector:4318/v1/traces'), 'http://user:[redacted]@collector:4318/v1/traces')
 })
+
+test('a plugin option named like a secret is redacted, the others shown', () => {
+  const text = 'plugins:\n  - { name: signed, module: ./hmac.js, options: { secret: s3cr3t-value, maxSkew: 300 } }\n'
+  const shown = redactConfig(parseConfigText(text, 'gw.yaml', {}).config) as GatewayConfigInput
+  assert.deepEqual(shown.plugins?.[0]?.options, { secret: '[redacted]', maxSkew: 300 })
+})

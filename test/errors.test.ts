@@ -33,6 +33,7 @@ test('every error keeps its code and status', () => {
     MethodNotAllowedError: ['TURNPIKE_METHOD_NOT_ALLOWED', 405],
     NoHealthyTargetError: ['TURNPIKE_NO_HEALTHY_TARGET', 503],
     NoRouteError: ['TURNPIKE_NO_ROUTE', 404],
+    PluginError: ['TURNPIKE_PLUGIN_ERROR', 500],
     RateLimitedError: ['TURNPIKE_RATE_LIMITED', 429],
     RequestTimeoutError: ['TURNPIKE_REQUEST_TIMEOUT', 408],
     TooManyConnectionsError: ['TURNPIKE_TOO_MANY_CONNECTIONS', 429],

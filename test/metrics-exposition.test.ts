@@ -53,6 +53,8 @@ const EXPECTED = [
   '# TYPE turnpike_mirror_requests_total counter',
   '# HELP turnpike_internal_errors_total Exceptions caught by the last line of defence (answered 500 instead of ending the process), by socket event',
   '# TYPE turnpike_internal_errors_total counter',
+  '# HELP turnpike_plugin_errors_total User plugin hooks that threw (each answered 500 TURNPIKE_PLUGIN_ERROR), by plugin and route',
+  '# TYPE turnpike_plugin_errors_total counter',
 ]
 
 test('every turnpike_* metric keeps its name, type and help text, in order', async (t) => {

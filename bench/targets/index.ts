@@ -7,6 +7,7 @@ import { nginxTarget } from './nginx.js'
 import { connectionClose, singleRoute, threeTargetsWithHealth, turnpikeTarget, withConnectionLimits, withJwt, withRateLimit, withWorkers } from './turnpike.js'
 import { benchJwtHeaders } from './jwt-token.js'
 import { hundredDiscovered, hundredStatic, mirroredRoute } from './upstreams.js'
+import { signedTenantHeaders, withTwoExamplePlugins, withTwoLightPlugins } from './plugins.js'
 import type { Target } from './types.js'
 
 export const TARGETS: readonly Target[] = [
@@ -103,6 +104,27 @@ export const TARGETS: readonly Target[] = [
     about: 'Turnpike, the single route with mirror: {percent: 100} to a second upstream',
     config: mirroredRoute,
     relativeTo: 'turnpike'
+  }),
+  // The plugins' cost: the same route and the same signed requests, without and with them.
+  turnpikeTarget({
+    name: 'turnpike-plugins-off',
+    about: 'Turnpike, the single route, the plugin target\'s requests (signature and tenant headers), no plugins',
+    config: singleRoute,
+    headers: signedTenantHeaders
+  }),
+  turnpikeTarget({
+    name: 'turnpike-plugins',
+    about: 'Turnpike, the single route with two light user plugins (the example tenant header router, a response-header stamp)',
+    config: withTwoLightPlugins,
+    headers: signedTenantHeaders,
+    relativeTo: 'turnpike-plugins-off'
+  }),
+  turnpikeTarget({
+    name: 'turnpike-plugins-hmac',
+    about: 'Turnpike, the single route with the two example plugins (HMAC signature check, tenant header router)',
+    config: withTwoExamplePlugins,
+    headers: signedTenantHeaders,
+    relativeTo: 'turnpike-plugins-off'
   }),
   // A before/after comparison of a hot-path change in one interleaved run: build the
   // old code, copy dist/ to e.g. dist-baseline/, rebuild, and set TURNPIKE_BASELINE.

@@ -10,6 +10,8 @@ import { expandEnv } from './env.js'
 import { parseYaml } from './yaml-source.js'
 import { validateConfig } from './validate.js'
 import { finalizeConfig } from './finalize.js'
+import { withUserPlugins } from '../user-plugins/check.js'
+import type { LoadedPlugins } from '../user-plugins/load.js'
 
 export { ConfigError, formatProblem, type ConfigProblem } from './problem.js'
 
@@ -20,6 +22,11 @@ export interface LoadedConfig {
   readonly config: Readonly<GatewayConfig>
   /** The file's text as read, before ${VAR} expansion (so no secrets from the environment). */
   readonly text: string
+  /**
+   * The user plugins' code, loaded and checked for this config (loadConfigFile); absent
+   * when only the text was parsed, or the config came over IPC: the build loads them.
+   */
+  readonly plugins?: LoadedPlugins
 }
 
 /** Runs the pipeline on `text`; `file` names it in problems and anchors relative paths. */
@@ -57,7 +64,7 @@ export async function readConfigText (file: string): Promise<string> {
   }
 }
 
-/** Reads and runs the pipeline on `file`. */
+/** Reads and runs the pipeline on `file`, its user plugins' code loaded and checked last. */
 export async function loadConfigFile (file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
-  return parseConfigText(await readConfigText(file), file, env)
+  return await withUserPlugins(parseConfigText(await readConfigText(file), file, env), env)
 }

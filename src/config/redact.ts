@@ -26,6 +26,10 @@ export function redactConfig (config: GatewayConfig): unknown {
     redactHeaderValues(isObject(route.match) ? route.match.headers : undefined)
     for (const side of entriesOf(route.headers)) redactHeaderValues(isObject(side[1]) ? side[1].set : undefined)
   }
+  // A plugin's options are its own, but a secret among them is named like one.
+  for (const plugin of itemsOf(copy.plugins)) {
+    if (isObject(plugin)) redactHeaderValues(plugin.options)
+  }
   return JSON.parse(JSON.stringify(copy))
 }
 

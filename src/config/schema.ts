@@ -284,7 +284,17 @@ export const RouteSchema = Obj({
     uniqueItems: true,
     description: 'URL and method override headers this route forwards; all others are removed, since a backend that honours them would serve a path or method the gateway never authorized'
   }),
-  headers: Type.Optional(Obj({ request: Type.Optional(HeaderEdits), response: Type.Optional(HeaderEdits) }))
+  headers: Type.Optional(Obj({ request: Type.Optional(HeaderEdits), response: Type.Optional(HeaderEdits) })),
+  plugins: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), {
+    uniqueItems: true,
+    description: 'user plugins (names from the top-level `plugins`), registered in this order after the built-in policies'
+  }))
+})
+
+export const PluginSchema = Obj({
+  name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', description: 'what routes list in their `plugins`; the plugin label in logs and metrics' }),
+  module: Type.String({ minLength: 1, description: 'a path relative to this file (./plugins/tenant.js) or an installed package name' }),
+  options: Type.Optional(Type.Unknown({ description: 'checked against the plugin\'s own options schema when the config loads' }))
 })
 
 export const GatewayConfigSchema = Type.Object({
@@ -297,6 +307,7 @@ export const GatewayConfigSchema = Type.Object({
   auth: Type.Optional(AuthSchema),
   // additionalProperties: without it a key outside the name pattern is not validated at all.
   upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), UpstreamSchema, { default: {}, additionalProperties: false }),
+  plugins: Type.Optional(Type.Array(PluginSchema, { description: 'user plugins: each module is loaded once per config generation' })),
   routes: Type.Array(RouteSchema, { default: [] })
 }, { ...strict, $id: 'https://turnpike.dev/gateway.schema.json', title: 'Turnpike gateway.yaml' })
 
@@ -320,3 +331,4 @@ export type CorsConfig = StaticDecode<typeof CorsSchema>
 export type SecurityConfig = StaticDecode<typeof SecuritySchema>
 export type AuthConfig = StaticDecode<typeof AuthSchema>
 export type RedisConfig = StaticDecode<typeof RedisSchema>
+export type PluginConfig = StaticDecode<typeof PluginSchema>

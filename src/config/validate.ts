@@ -14,6 +14,7 @@ import { authIssues } from './check-auth.js'
 import { ipRuleIssues } from './check-ip-rules.js'
 import { corsIssues } from './check-cors.js'
 import { policyDurationIssues } from './check-policy-durations.js'
+import { pluginIssues } from './check-plugins.js'
 import { isObject } from './guards.js'
 import { shapeIssues, withDefaults } from './defaults.js'
 
@@ -44,7 +45,8 @@ export function validateConfig (data: unknown, options: ValidateOptions): Valida
     ...authIssues(value),
     ...ipRuleIssues(value),
     ...corsIssues(value),
-    ...policyDurationIssues(value)
+    ...policyDurationIssues(value),
+    ...pluginIssues(value)
   ]
   return { value, issues: withoutCascades(issues) }
 }
