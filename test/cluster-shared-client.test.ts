@@ -83,17 +83,8 @@ function twoClients (): { one: SharedClient, two: SharedClient, sent: () => numb
 
 /** Two workers' stores of `rule` over one primary; `sent()`: messages both workers sent. */
 function twoWorkers (rule: RateRule): { one: RateStore, two: RateStore, sent: () => number } {
-  const [p1, w1] = pair()
-  const [p2, w2] = pair()
-  const routes = new IpcRoutes()
-  new SharedStores(() => 2).serve(routes)
-  routes.endpoint(p1)
-  routes.endpoint(p2)
-  const client = (w: typeof w1): RateStore => {
-    const workerRoutes = new IpcRoutes()
-    return new SharedClient(workerRoutes.endpoint(w), workerRoutes).rateStore(rule)
-  }
-  return { one: client(w1), two: client(w2), sent: () => w1.sent + w2.sent }
+  const { one, two, sent } = twoClients()
+  return { one: one.rateStore(rule), two: two.rateStore(rule), sent }
 }
 
 // A day-long window: no window ends and no bucket refills measurably during the test.
