@@ -38,10 +38,15 @@ for (const [guard, extra] of [
   ['active health checks', '\n    healthCheck: { path: /, interval: 50ms, timeout: 2s, unhealthyThreshold: 2 }']
 ] as const) {
   test(`a target killed mid-traffic: with retries, two targets and ${guard}, no client sees a 5xx`, async (t) => {
-  const a = await startBackend((_req, res) => { setTimeout(() => res.writeHead(200).end('a'), 2) })
-  const b = await startBackend((_req, res) => { setTimeout(() => res.writeHead(200).end('b'), 2) })
+  // 20 ms per answer bounds how many requests can meet the dead target before it leaves
+  // rotation (two failed checks, 50 ms apart: about 40 at 8 in flight), whatever the
+  // machine's speed. With 2 ms a fast machine sent all 160 after the kill in that time,
+  // half of them to the dead target, more retries than the budget holds.
+  const a = await startBackend((_req, res) => { setTimeout(() => res.writeHead(200).end('a'), 20) })
+  const b = await startBackend((_req, res) => { setTimeout(() => res.writeHead(200).end('b'), 20) })
   // Retries cover the requests in flight and those that meet the dead target until it
-  // leaves rotation; the budget (20%) would not cover a dead target in rotation forever.
+  // leaves rotation; the budget (20% plus 30 in reserve over 10 s) would not cover a
+  // dead target in rotation forever.
   const gw = await gateway(`killed-${extra.length}`, [a, b], RETRY, extra)
   t.after(async () => { await gw.close(); await b.close() })
   // Counted, not timed, so a busy machine only makes it slower.
