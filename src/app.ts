@@ -42,6 +42,8 @@ import type { PolicyOptions } from './routing/route-policy.js'
 import type { RouteExtensions } from './routing/route-extensions.js'
 import type { CompiledRoute } from './routing/compiled-route.js'
 import { RouteMeter } from './routing/route-meter.js'
+import { accessFields } from './access-line.js'
+import type { LineSink } from './log-sink.js'
 import type { Tracing } from './tracing/provider.js'
 import { clientCertificateOf } from './tls/client-certificate.js'
 import { answerGrpc } from './grpc/answer.js'
@@ -79,6 +81,8 @@ export interface AppOptions {
   readonly stats?: { record (route: string, status: number, seconds: number): void }
   /** Called for each route's scope after its built-in policies (user plugins join here). */
   readonly routeExtensions?: RouteExtensions
+  /** Where `logger` writes, when it is the gateway's own: access-log lines go there directly. */
+  readonly logSink?: LineSink | null
 }
 
 export interface GenerationApp {
@@ -117,6 +121,7 @@ function answerError (err: FastifyError, request: FastifyRequest, reply: Fastify
 
 export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   const { config, registry, logger, lifecycle, edge, stats, metrics } = options
+  const logSink = options.logSink ?? null
   const server = config.server
   const trust = compileTrust(server.trustProxy)
   const table = new RouteTable(config.routes)
@@ -223,7 +228,7 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
 
   // One access-log line and one metrics observation per request. A WebSocket tunnel is
   // hijacked from Fastify, so it is recorded when its client socket closes instead.
-  const meters = table.routes.map((route) => new RouteMeter(route, logger, metrics))
+  const meters = table.routes.map((route) => new RouteMeter(route, logger, metrics, logSink))
   const record = (request: FastifyRequest, status: number): void => {
     const ctx = request.turnpike
     const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
@@ -236,24 +241,14 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     if (ctx.trace !== null) ctx.trace.finish(status, route)
     stats?.record(routeName, status, seconds)
     if (!accessLog) return
-    const line = {
-      reqId: request.id,
-      method: request.method,
-      path: ctx.path,
-      target: ctx.target?.origin,
-      status,
-      durationMs: Math.round(seconds * 1e6) / 1e3,
-      bytes: ctx.streamedBytes ?? 0,
-      clientIp: clientIpOf(request),
-      user: ctx.identity?.id,
-      clientCert: ctx.clientCert?.subject,
-      protocol: ctx.protocol,
-      grpcStatus: ctx.grpcStatus ?? undefined
+    // The route's own line has route (and upstream) bound already; a split route and a
+    // refused request name them here.
+    if (meter !== undefined && route?.upstream !== undefined) {
+      if (meter.line !== null) meter.line.write(request, status, seconds)
+      else meter.log.info(accessFields(request, status, seconds), 'access')
+    } else {
+      request.log.info({ ...accessFields(request, status, seconds), route: routeName, upstream: ctx.upstream?.name }, 'access')
     }
-    // The route's own logger has route (and upstream) bound already; a split route and
-    // a refused request name them here.
-    if (meter !== undefined && route?.upstream !== undefined) meter.log.info(line, 'access')
-    else request.log.info({ ...line, route: routeName, upstream: ctx.upstream?.name }, 'access')
   }
   const recordTunnel = (request: FastifyRequest): void => {
     const socket = request.raw.socket

@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import { workerCount } from './cluster/cpu-count.js'
 import { loadConfigFile, parseConfigText, type LoadedConfig } from './config/load.js'
 import type { GatewayConfigInput } from './config/schema.js'
-import { createLogger } from './logger.js'
+import { createLogging } from './logger.js'
 import { Gateway, type ReloadResult } from './server.js'
 import { StartError } from './start-error.js'
 import { withUserPlugins } from './user-plugins/check.js'
@@ -71,7 +71,8 @@ export function createGateway (options: CreateGatewayOptions): EmbeddedGateway {
       if (workerCount(loaded.config.server.workers) > 1) {
         throw new StartError('createGateway runs the gateway in this process: server.workers must be 1 (`turnpike start` runs workers)')
       }
-      const next = new Gateway(file, loaded, options.logger ?? createLogger(loaded.config.logging))
+      const logging = options.logger === undefined ? createLogging(loaded.config.logging) : { logger: options.logger, sink: null }
+      const next = new Gateway(file, loaded, logging.logger, { logSink: logging.sink })
       await next.start({ watch: inline === null && (options as { watch?: boolean }).watch !== false })
       gateway = next
     },

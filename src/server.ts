@@ -34,6 +34,7 @@ import type { Server as TlsServer } from 'node:tls'
 import { Http2Front } from './http2/front.js'
 import { requireUserPlugins, withUserPlugins } from './user-plugins/check.js'
 import { userPluginExtension } from './user-plugins/register.js'
+import type { LineSink } from './log-sink.js'
 
 export interface ReloadResult {
   readonly result: 'success' | 'failure' | 'unchanged'
@@ -79,6 +80,8 @@ export interface GatewayOptions {
   readonly connectionLedger?: ConnectionLedger
   /** The id of the first generation (a cluster worker numbers its generations as its primary does). */
   readonly firstGeneration?: number
+  /** Where `logger` writes when it is the gateway's own (createLogging): the access log writes there directly. */
+  readonly logSink?: LineSink | null
 }
 
 /** Emits 'reload' with each ReloadResult of success or failure (for tests and dashboards). */
@@ -269,7 +272,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
       // A cluster worker gets the config without code: it loads the plugins itself.
       const plugins = loaded.plugins ?? await requireUserPlugins(loaded)
       const tracing = await this.tracing.configure(loaded.config.tracing)
-      built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, lifecycle: this, edge: this.edge, metrics: this.metrics, stats: this.stats, tracing, routeExtensions: userPluginExtension(plugins, (plugin, route) => { this.metrics.countPluginError(plugin, route) }) })
+      built = await buildApp({ config: loaded.config, registry: this.registry, logger: this.logger, logSink: this.options.logSink, lifecycle: this, edge: this.edge, metrics: this.metrics, stats: this.stats, tracing, routeExtensions: userPluginExtension(plugins, (plugin, route) => { this.metrics.countPluginError(plugin, route) }) })
     } catch (err) {
       this.edge.rollback()
       this.tracing.rollback()

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import { workerCount } from '../cluster/cpu-count.js'
 import { ConfigError, loadConfigFile } from '../config/load.js'
 import { locateConfig } from '../config/locate.js'
-import { createLogger } from '../logger.js'
+import { createLogging } from '../logger.js'
 import { Gateway } from '../server.js'
 import { StartError } from '../start-error.js'
 
@@ -34,11 +34,11 @@ export async function run (argv: string[]): Promise<number> {
     process.stderr.write(err.message + '\n')
     return 1
   }
-  const logger = createLogger(loaded.config.logging)
+  const { logger, sink } = createLogging(loaded.config.logging)
   const workers = workerCount(loaded.config.server.workers)
   const gateway = workers > 1
     ? new (await import('../cluster/primary.js')).Primary(file, loaded, logger, workers)
-    : new Gateway(file, loaded, logger)
+    : new Gateway(file, loaded, logger, { logSink: sink })
   try {
     await gateway.start()
   } catch (err) {

@@ -7,7 +7,7 @@ import { deepFreeze } from '../config/finalize.js'
 import type { LoadedConfig } from '../config/load.js'
 import type { GatewayConfig } from '../config/schema.js'
 import type { Change } from '../ip-rules/lists.js'
-import { createLogger } from '../logger.js'
+import { createLogging } from '../logger.js'
 import { digest, Gateway } from '../server.js'
 import type { Generation } from '../generation.js'
 import { buildStats } from '../stats/snapshot.js'
@@ -43,7 +43,8 @@ export async function runWorker (): Promise<number> {
   const loaded = loadedFrom(hello.loaded)
   // The upstreams whose targets the primary checks: the listed ones, in the config being built.
   let listed = listedUpstreams(loaded.config)
-  const logger = createLogger(loaded.config.logging).child({ worker: slot })
+  const logging = createLogging(loaded.config.logging)
+  const logger = logging.logger.child({ worker: slot })
   const gw = new Gateway(loaded.file, loaded, logger, {
     admin: false,
     remoteHealth: {
@@ -52,7 +53,8 @@ export async function runWorker (): Promise<number> {
     },
     shared: new SharedClient(primary, routes),
     connectionLedger: new SharedConnectionLedger(primary, routes),
-    firstGeneration: hello.generation
+    firstGeneration: hello.generation,
+    logSink: logging.sink
   })
   gateway = gw
   gw.edge.ipRules.replace(new Map(hello.ipRules))

@@ -4,8 +4,11 @@
 // every `.labels()` call) are kept per protocol, method and status: the protocol picks
 // one of three tables by comparing against constants, then two small Map look-ups, and
 // no string is built. The access log is a pino child that serialized the route's name
-// (and its upstream, when it has one) once.
+// (and its upstream, when it has one) once, and, with the gateway's own logger, an
+// AccessLine that writes the same line to the log sink without pino's serializer.
 import type { Logger } from 'pino'
+import { AccessLine } from '../access-line.js'
+import type { LineSink } from '../log-sink.js'
 import type { GatewayMetrics, RequestProtocol } from '../metrics.js'
 import type { CompiledRoute } from './compiled-route.js'
 
@@ -24,9 +27,12 @@ export class RouteMeter {
   private readonly grpc = new Map<string, MethodMeters>()
   /** The access log with `route` (and `upstream` on a route with one upstream) bound. */
   readonly log: Logger
+  /** The same line written straight to the sink; null when the logger is not the gateway's own. */
+  readonly line: AccessLine | null
 
-  constructor (private readonly route: CompiledRoute, logger: Logger, private readonly metrics: GatewayMetrics) {
+  constructor (private readonly route: CompiledRoute, logger: Logger, private readonly metrics: GatewayMetrics, sink: LineSink | null = null) {
     this.log = logger.child(route.upstream === undefined ? { route: route.name } : { route: route.name, upstream: route.upstream })
+    this.line = sink === null ? null : new AccessLine(sink, this.log)
   }
 
   /** Counts one finished request of a route with one upstream (a split route counts per upstream: metrics.ts). */
