@@ -110,6 +110,7 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
   private admin: AdminServer | null = null
   private watcher: ConfigWatcher | null = null
   private readonly sockets = new Set<Socket>()
+  private readonly socketsGone: Array<() => void> = []
   /** Turns an exception in a request's handling into a 500 for that request, not an exit. */
   private readonly defence: LastDefence
   private reloading: Promise<ReloadResult> = Promise.resolve({ result: 'unchanged', at: '', generation: 0 })
@@ -262,7 +263,14 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     socket.once('close', () => {
       this.sockets.delete(socket)
       this.metrics.activeConnections.dec()
+      if (this.sockets.size === 0) for (const wake of this.socketsGone.splice(0)) wake()
     })
+  }
+
+  /** Resolves once no client connection is open. */
+  private async connectionsClosed (): Promise<void> {
+    if (this.sockets.size === 0) return
+    await new Promise<void>((resolve) => this.socketsGone.push(resolve))
   }
 
   private async build (loaded: LoadedConfig): Promise<Generation> {
@@ -399,11 +407,19 @@ export class Gateway extends EventEmitter implements RawAnswerLog {
     // closeIdleConnections(), which would reset requests already on the wire.
     NetServer.prototype.close.call(this.listener)
     this.h2?.goaway() // GOAWAY: open streams finish, no new ones
-    const grace = setTimeout(() => this.listener.closeIdleConnections(), Math.min(1000, budget / 4))
     let expired = false
     const deadline = new Promise<void>((resolve) => setTimeout(() => { expired = true; resolve() }, budget).unref())
+    // A keep-alive connection idle at this moment may have its client's next request
+    // already on the wire: the grace lets it arrive and be answered with
+    // `Connection: close`. Nothing in flight is no sign that no request is coming:
+    // closing such a connection then resets that request (ECONNRESET, a burst of them
+    // under load). Only connections still idle after the grace are closed.
+    let graceTimer: NodeJS.Timeout | undefined
+    const grace = new Promise<void>((resolve) => { graceTimer = setTimeout(resolve, Math.min(1000, budget / 4)) })
+    await Promise.race([this.connectionsClosed(), grace, deadline])
+    clearTimeout(graceTimer)
+    this.listener.closeIdleConnections()
     await Promise.race([Promise.all([...this.live].map(async (g) => await g.idle())), deadline])
-    clearTimeout(grace)
     if (expired) this.logger.warn({ inFlight: this.current.active }, 'shutdown budget spent; closing what is left')
     for (const socket of this.sockets) socket.destroy()
     await this.watcher?.close()

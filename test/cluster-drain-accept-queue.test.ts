@@ -6,7 +6,10 @@
 // worker closed it. Now every worker closes its listener first, and only then does any
 // drain. A worker stopped with SIGSTOP at SIGTERM makes the old window as wide as we
 // like: the other worker must keep serving its keep-alive clients, not send them into
-// the queue, and once the stopped one resumes, no request fails.
+// the queue, and once the stopped one resumes, no request fails. (That resumed worker
+// answers its waiting clients with keep-alive and then drains with nothing in flight:
+// it failed here, now and then, until a drain gave idle connections their grace,
+// shutdown-keepalive-reset.test.ts.)
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { startBackend, type Backend } from './helpers/backend.js'
