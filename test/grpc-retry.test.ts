@@ -35,7 +35,9 @@ upstreams:
   invalid: { protocol: h2c, targets: [${target(invalid.port)}] }
   down: { protocol: h2c, targets: [${target(unavailable.port)}] }
   up: { protocol: h2c, targets: [${target(healthy.port)}] }
+  gone: { protocol: h2c, targets: [${target(deadPort)}] }
 routes:
+  - { name: gone, match: { path: /test.Echo, headers: { x-upstream: gone } }, upstream: gone, ${RETRY} }
   - { name: up, match: { path: /test.Echo, headers: { x-upstream: up } }, upstream: up, ${RETRY} }
   - { name: refusing, match: { path: /test.Echo, headers: { x-upstream: refusing } }, upstream: refusing, ${RETRY} }
   - { name: invalid, match: { path: /test.Echo, headers: { x-upstream: invalid } }, upstream: invalid, ${RETRY} }
@@ -165,6 +167,12 @@ test('a client-streaming call past 64 KiB is attempted once; a small one is retr
     assert.equal(unavailable.calls - before, 1)
     // The one attempt got the whole stream.
     assert.deepEqual(unavailable.received.slice(-10), large.map((m) => m.length))
+
+    // The same against a refusing target: the small one is retried twice, the large one not.
+    assert.equal(await codeOf(clientStream(client, small, to('gone'))), grpc.status.UNAVAILABLE)
+    assert.equal(await retriesMetric(gw.adminUrl, 'gone'), 2)
+    assert.equal(await codeOf(clientStream(client, large, to('gone'))), grpc.status.UNAVAILABLE)
+    assert.equal(await retriesMetric(gw.adminUrl, 'gone'), 2)
 
     // Past 64 KiB against a healthy target: streamed through as before.
     assert.equal(await clientStream(client, large, to('up')), large.join('+'))
