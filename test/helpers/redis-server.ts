@@ -3,6 +3,7 @@
 // signalled or killed, by its PID.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { tmpdir } from 'node:os'
 import { freePort } from './free-port.js'
 
 export interface PrivateRedis {
@@ -24,7 +25,8 @@ export interface PrivateRedis {
 export async function startPrivateRedis (port?: number, args: readonly string[] = []): Promise<PrivateRedis> {
   const chosen = port ?? await freePort()
   const proc = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
-    { stdio: ['ignore', 'pipe', 'inherit'] })
+    // cwd in the temp dir: a replica's full sync writes dump.rdb there, not into the checkout
+    { stdio: ['ignore', 'pipe', 'inherit'], cwd: tmpdir() })
   const exited = once(proc, 'exit')
   await new Promise<void>((resolve, reject) => {
     let out = ''
