@@ -4,6 +4,9 @@
 // after response data, reaches the client as the upstream sent it, after one call.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { constants, createServer } from 'node:http2'
+import type { AddressInfo } from 'node:net'
 import { after, test } from 'node:test'
 import { request } from 'undici'
 import { startChildGateway, type LogLine } from './helpers/child.js'
@@ -18,7 +21,19 @@ const healthy = await startGrpcEcho()
 const unavailable = await startGrpcFailing(grpc.status.UNAVAILABLE)
 const invalid = await startGrpcFailing(grpc.status.INVALID_ARGUMENT)
 const deadPort = await freePort()
+// An HTTP/2 server that reads each request to its end and resets the stream unanswered.
+const resetting = { calls: 0, server: createServer() }
+resetting.server.on('stream', (stream) => {
+  resetting.calls++
+  stream.on('error', () => undefined) // its own reset, reported back to it
+  stream.resume()
+  stream.on('end', () => { stream.close(constants.NGHTTP2_INTERNAL_ERROR) })
+})
+resetting.server.listen(0, '127.0.0.1')
+await once(resetting.server, 'listening')
+const resettingPort = (resetting.server.address() as AddressInfo).port
 after(async () => {
+  resetting.server.close()
   await healthy.close()
   await unavailable.close()
   await invalid.close()
@@ -32,6 +47,7 @@ ${logging}
 upstreams:
   flaky: { protocol: h2c, targets: [${target(unavailable.port)}, ${target(healthy.port)}] }
   refusing: { protocol: h2c, targets: [${target(deadPort)}, ${target(healthy.port)}] }
+  resetting: { protocol: h2c, targets: [${target(resettingPort)}, ${target(healthy.port)}] }
   invalid: { protocol: h2c, targets: [${target(invalid.port)}] }
   down: { protocol: h2c, targets: [${target(unavailable.port)}] }
   up: { protocol: h2c, targets: [${target(healthy.port)}] }
@@ -40,6 +56,7 @@ routes:
   - { name: gone, match: { path: /test.Echo, headers: { x-upstream: gone } }, upstream: gone, ${RETRY} }
   - { name: up, match: { path: /test.Echo, headers: { x-upstream: up } }, upstream: up, ${RETRY} }
   - { name: refusing, match: { path: /test.Echo, headers: { x-upstream: refusing } }, upstream: refusing, ${RETRY} }
+  - { name: resetting, match: { path: /test.Echo, headers: { x-upstream: resetting } }, upstream: resetting, ${RETRY} }
   - { name: invalid, match: { path: /test.Echo, headers: { x-upstream: invalid } }, upstream: invalid, ${RETRY} }
   - { name: down, match: { path: /test.Echo, headers: { x-upstream: down } }, upstream: down, ${RETRY} }
   - { name: once, match: { path: /test.Echo, headers: { x-upstream: once } }, upstream: invalid }
@@ -78,7 +95,7 @@ async function clientStream (client: ReturnType<typeof echoClient>, messages: st
   })
 }
 
-test('UNAVAILABLE before any answer, or a refused connection, is retried on the other target: every call succeeds', async () => {
+test('UNAVAILABLE before any answer, a refused connection or a reset stream is retried on the other target: every call succeeds', async () => {
   const gw = await startGateway(config())
   const client = echoClient(`127.0.0.1:${gw.port}`)
   try {
@@ -91,6 +108,10 @@ test('UNAVAILABLE before any answer, or a refused connection, is retried on the 
 
     for (let i = 0; i < 10; i++) assert.equal((await unary(client, `refused-${i}`, to('refusing'))).reply.text, `echo:refused-${i}`)
     assert.ok(await retriesMetric(gw.adminUrl, 'refusing') > 0, 'some calls met the refusing target first')
+
+    for (let i = 0; i < 10; i++) assert.equal((await unary(client, `reset-${i}`, to('resetting'))).reply.text, `echo:reset-${i}`)
+    assert.ok(resetting.calls > 0, 'some calls met the resetting target first')
+    assert.equal(await retriesMetric(gw.adminUrl, 'resetting'), resetting.calls)
   } finally {
     client.close()
     await gw.close()
