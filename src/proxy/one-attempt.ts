@@ -7,7 +7,7 @@ import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Target } from '../upstream/target.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { headersFor, noTarget, upstreamPath, type ForwardSettings } from './attempt.js'
-import { HeldStatus, ResponseRelay } from './response-relay.js'
+import { HeldStatus, ResponseRelay, type Hold } from './response-relay.js'
 import { isBodyLimit, isBodyMalformed, upstreamError } from './upstream-errors.js'
 import { reportOutcome } from '../upstream/outcome.js'
 import { CLIENT_FAULT, isBreakerOpen, UpstreamStatus } from '../upstream/breaker.js'
@@ -32,7 +32,7 @@ export function clientError (request: FastifyRequest, err: unknown, body: unknow
  */
 export async function attempt (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
   upstream: Upstream, settings: ForwardSettings, target: Target, body: Readable | Buffer | null,
-  hold: ((status: number) => boolean) | undefined, mapError = false, fresh = false): Promise<void> {
+  hold: Hold | undefined, mapError = false, fresh = false): Promise<void> {
   const req = request.raw
   const headers = headersFor(request, route, target, settings)
   // One client span per attempt (so retries are siblings); its context goes upstream.

@@ -23,8 +23,15 @@ type Controller = Dispatcher.DispatchController
 
 /** An answer held back for a retry: never relayed, its body discarded. */
 export class HeldStatus extends Error {
-  constructor (readonly status: number) { super(`upstream answered ${status} (retrying)`) }
+  constructor (readonly status: number, grpcStatus?: string) {
+    super(`upstream answered ${grpcStatus === undefined ? status : `grpc-status ${grpcStatus}`} (retrying)`)
+  }
 }
+
+type ResponseHeaders = Record<string, string | string[] | undefined>
+
+/** Says, at response start (status and headers), whether to hold an answer back for a retry. */
+export type Hold = (statusCode: number, headers: ResponseHeaders) => boolean
 
 export class ResponseRelay implements Dispatcher.DispatchHandler {
   private controller: Controller | null = null
@@ -42,8 +49,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     private readonly edit: HeaderEdit,
     private readonly closeConnection: () => boolean,
     private readonly settle: (err?: Error) => void,
-    /** Says, at response start, whether to hold an answer back for a retry. */
-    private readonly hold: ((statusCode: number) => boolean) | undefined,
+    private readonly hold: Hold | undefined,
     /** Send the body through reply.send (Fastify's onSend hooks) rather than straight to the socket. */
     private readonly throughFastify: boolean
   ) {
@@ -60,13 +66,14 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     if (this.res.destroyed) this.clientGone()
   }
 
-  onResponseStart (_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart (_controller: Controller, statusCode: number, headers: ResponseHeaders): void {
     if (statusCode < 200) return // 1xx informational (103 Early Hints): not relayed
-    if (this.hold !== undefined && this.hold(statusCode)) {
+    if (this.hold !== undefined && this.hold(statusCode, headers)) {
       // Decided before a byte reaches the client; the connection goes with the body.
       this.held = true
-      this.settle(new HeldStatus(statusCode))
-      this.controller?.abort(new HeldStatus(statusCode))
+      const held = new HeldStatus(statusCode, headers['grpc-status'] as string | undefined)
+      this.settle(held)
+      this.controller?.abort(held)
       return
     }
     const out = clientResponseHeaders(headers, this.edit)
@@ -86,9 +93,13 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     // A plugin's response headers (request.turnpike.downstreamHeaders) win over the upstream's.
     const added = ctx.addedDownstreamHeaders
     if (added !== null) for (const [name, value] of added) out[name] = value
+    let trailersOnly = false
     if (ctx.protocol !== 'http1') {
       // gRPC's status comes in the head of a trailers-only answer, else in the trailers.
-      if (ctx.protocol === 'grpc' && headers['grpc-status'] !== undefined) ctx.grpcStatus = Number(headers['grpc-status'])
+      if (ctx.protocol === 'grpc' && headers['grpc-status'] !== undefined) {
+        ctx.grpcStatus = Number(headers['grpc-status'])
+        trailersOnly = true
+      }
     } else if (this.closeConnection()) out.connection = 'close' // an HTTP/2 stream has no connection of its own
     this.started = true
     if (this.throughFastify) {
@@ -99,7 +110,19 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     this.request.turnpike.streamedBytes = 0
     const res = this.res
     try {
-      res.writeHead(statusCode, out)
+      if (trailersOnly) {
+        // It must leave as it came, one HEADERS frame that ends the stream: headers set
+        // one by one and end() without writeHead (onResponseEnd) send exactly that.
+        // After writeHead the head goes alone, and a client that finds its status
+        // neither there nor in trailers reads INTERNAL.
+        res.statusCode = statusCode
+        for (const name in out) {
+          const value = out[name]
+          if (value !== undefined) res.setHeader(name, value)
+        }
+      } else {
+        res.writeHead(statusCode, out)
+      }
     } catch (err) {
       // A header Node will not send (it checks values the upstream's parser let through).
       this.controller?.abort(err as Error)
@@ -111,7 +134,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     // long polls) may not come for a while: flush the head one turn later if no chunk
     // has taken it along, so an ordinary response still leaves in one write.
     // (res.headersSent is true from writeHead on, sent or not: hence our own flag.)
-    if (out['content-length'] === undefined) setImmediate(() => { if (!this.wroteBody && !res.destroyed) res.flushHeaders() })
+    if (out['content-length'] === undefined && !trailersOnly) setImmediate(() => { if (!this.wroteBody && !res.destroyed) res.flushHeaders() })
     this.settle()
   }
 

@@ -1,14 +1,20 @@
 // Forwarding for a route with `retry`. The rules, and why:
 // - Only idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE), plus POST and PATCH
 //   when the client sent an Idempotency-Key: replaying anything else could do twice
-//   what the client asked for once.
+//   what the client asked for once. A gRPC call (always a POST) is retried only when
+//   the upstream did not take it: refused, reset before any answer, or a trailers-only
+//   UNAVAILABLE (grpc-status 14 in the head, before any byte reached the client). Any
+//   other status, or UNAVAILABLE after response data, is the call's outcome.
 // - Never after a byte of the answer reached the client: the decision is taken at the
 //   upstream's response start, before the relay writes anything. A retryable status
 //   (502, 503, 504… as listed in `on`) is held back, its body discarded, and only the
 //   last attempt's answer is relayed. Once relaying has begun, a cut stays a cut.
 // - A request body is replayed only if it was buffered: one with a Content-Length of
 //   at most 64 KiB (MAX_REPLAY_BODY) is read whole before the first attempt. A chunked
-//   or larger body streams straight through and is never retried.
+//   or larger body streams straight through and is never retried. A gRPC body (no
+//   Content-Length) streams to the first attempt while a copy of up to 64 KiB is kept
+//   (replay-body.ts); it is replayed only if the client's stream had ended within that
+//   when the retry was decided, so a larger or still open call is attempted once.
 // - `502` in `on` covers every failure the gateway answers with 502 (refused, reset, a
 //   malformed answer), not only an upstream's own 502.
 // - A failure on a keep-alive connection the upstream had just closed (the keep-alive
@@ -28,7 +34,8 @@ import type { Target } from '../upstream/target.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { pickTarget, type ForwardSettings } from './attempt.js'
 import { attempt, clientError } from './one-attempt.js'
-import { HeldStatus } from './response-relay.js'
+import { HeldStatus, type Hold } from './response-relay.js'
+import { ReplayBody } from './replay-body.js'
 import { requestBody } from './request-body.js'
 import { mayBeStaleConnection } from './stale-connection.js'
 import { isBadGateway } from './upstream-errors.js'
@@ -38,7 +45,10 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
   const req = request.raw
   let target = pickTarget(request, reply, upstream)
   let body: Readable | Buffer | null = given !== undefined ? given : requestBody(req, settings.bodyLimit)
-  let replayable = mayRetryMethod(req.method ?? 'GET', req.headers)
+  const grpc = request.turnpike.protocol === 'grpc'
+  let replayable = grpc || mayRetryMethod(req.method ?? 'GET', req.headers)
+  /** A gRPC body being copied as it streams; replaced by its copy once a retry is decided. */
+  let tee: ReplayBody | undefined
   if (replayable && body !== null) {
     if (body === req && Number(req.headers['content-length']) <= MAX_REPLAY_BODY) {
       try {
@@ -46,6 +56,10 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
       } catch (err) {
         throw clientError(request, err, null, upstream, route, settings)
       }
+    } else if (grpc && body !== req && !Buffer.isBuffer(body)) {
+      // requestBody's counting stream has not started; the tee reads in its place.
+      tee = new ReplayBody(req, settings.bodyLimit)
+      body = tee as unknown as Readable // undici and the HTTP/2 pool stream any async iterable
     } else if (!Buffer.isBuffer(body)) {
       replayable = false
     }
@@ -56,33 +70,47 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
   let tried: Target[] | undefined
   let staleReplayed = false
   let fresh = false
-  // gRPC is retried only when it is UNAVAILABLE before any byte of an answer (refused,
-  // reset): an answer with a status, even an error one, is the call's outcome.
-  const grpc = request.turnpike.protocol === 'grpc'
+  const fail = (err: unknown): Error => {
+    tee?.abandon()
+    return clientError(request, err, body, upstream, route, settings)
+  }
+  // gRPC answers with HTTP 200 and puts UNAVAILABLE in the head of a trailers-only answer.
+  const grpcHold: Hold = (status, headers) => status === 200 && headers['grpc-status'] === '14' &&
+    (tee === undefined || tee.complete) && budget.tryRetry()
+  const httpHold: Hold = (status) => policy.retriesStatus(status) && budget.tryRetry()
   for (let retry = 1; ; retry++) {
     const mayRetry = replayable && retry <= policy.attempts
-    const hold = mayRetry && !grpc ? (status: number) => policy.retriesStatus(status) && budget.tryRetry() : undefined
+    const hold = mayRetry ? grpc ? grpcHold : httpHold : undefined
     let failure: unknown
     try {
       await attempt(request, reply, route, upstream, settings, target, body, hold, false, fresh)
+      tee?.forget()
       return
     } catch (err) {
       fresh = false
-      if (replayable && !staleReplayed && !res.destroyed && mayBeStaleConnection(err)) {
+      // (The keep-alive race is HTTP/1.1's; gRPC runs on HTTP/2 sessions.)
+      if (replayable && !grpc && !staleReplayed && !res.destroyed && mayBeStaleConnection(err)) {
         staleReplayed = fresh = true
         retry-- // the same try once more, on a new connection: not one of the attempts
         continue
       }
+      // gRPC: refused or reset before any answer (502) is UNAVAILABLE, whatever `on` says.
       const retries = grpc ? isBadGateway(err) : policy.retriesError(err) || (isBadGateway(err) && policy.retriesStatus(502))
-      const again = err instanceof HeldStatus || (mayRetry && retries && budget.tryRetry())
-      if (!again || res.destroyed) throw clientError(request, err, body, upstream, route, settings)
+      const again = err instanceof HeldStatus ||
+        (mayRetry && retries && (tee === undefined || tee.complete) && budget.tryRetry())
+      if (!again || res.destroyed) throw fail(err)
       failure = err
+    }
+    if (tee !== undefined) {
+      body = tee.replay()
+      tee.abandon()
+      tee = undefined
     }
     settings.metrics.countRetry(route.name)
     ;(tried ??= []).push(target)
     const wait = policy.delay(retry, Math.random)
     if (wait > 0) await sleep(wait, undefined, { ref: false })
-    if (res.destroyed) throw clientError(request, failure, body, upstream, route, settings) // the client left meanwhile
+    if (res.destroyed) throw fail(failure) // the client left meanwhile
     target = pickUntried(request, reply, upstream, tried)
   }
 }

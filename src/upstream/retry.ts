@@ -5,7 +5,7 @@
 import type { RouteConfig } from '../config/schema.js'
 
 
-/** Bodies up to this size (with a Content-Length) are buffered so they can be replayed. */
+/** Bodies up to this size (with a Content-Length) are buffered so they can be replayed; of a gRPC body, this much is copied as it streams. */
 export const MAX_REPLAY_BODY = 64 * 1024
 
 const CONNECT_FAILURE: ReadonlySet<string> = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'])

@@ -89,6 +89,58 @@ export async function startGrpcEcho (credentials: grpc.ServerCredentials = grpc.
   }
 }
 
+export interface GrpcFailing {
+  readonly port: number
+  /** Calls received, of every method. */
+  calls: number
+  /** The size of each request message received (the text of a unary call, each streamed one). */
+  readonly received: number[]
+  close (): Promise<void>
+}
+
+/**
+ * A test.Echo server that fails every call with `code` once it has read the whole
+ * request: trailers-only for Unary and ClientStream; ServerStream sends one message
+ * first, so its status comes in trailers after response data.
+ */
+export async function startGrpcFailing (code: grpc.status): Promise<GrpcFailing> {
+  const server = new grpc.Server()
+  const state = { calls: 0, received: [] as number[] }
+  const failure = (): Partial<grpc.StatusObject> => ({ code, details: `told to answer ${grpc.status[code]}` })
+  server.addService(EchoService.service, {
+    Unary (call: grpc.ServerUnaryCall<Msg, Msg>, callback: grpc.sendUnaryData<Msg>) {
+      state.calls++
+      state.received.push(call.request.text.length)
+      callback(failure())
+    },
+    ServerStream (call: grpc.ServerWritableStream<Msg, Msg>) {
+      state.calls++
+      call.write({ text: 'first' })
+      call.emit('error', failure())
+    },
+    ClientStream (call: grpc.ServerReadableStream<Msg, Msg>, callback: grpc.sendUnaryData<Msg>) {
+      state.calls++
+      call.on('data', (m: Msg) => state.received.push(m.text.length))
+      call.on('end', () => { callback(failure()) })
+    },
+    Bidi (call: grpc.ServerDuplexStream<Msg, Msg>) {
+      state.calls++
+      call.on('data', () => undefined)
+      call.on('end', () => { call.emit('error', failure()) })
+    }
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => { if (err !== null) reject(err); else resolve(p) })
+  })
+  return Object.assign(state, {
+    port,
+    async close () {
+      await new Promise<void>((resolve) => { server.tryShutdown(() => { resolve() }) })
+      server.forceShutdown()
+    }
+  })
+}
+
 /** A test.Echo client for `address` (host:port). */
 export function echoClient (address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}): AnyClient {
   return new EchoService(address, credentials, options) as unknown as AnyClient
