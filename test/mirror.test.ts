@@ -66,12 +66,28 @@ test('the copy carries method, path, headers and a body up to 64 KiB; its answer
   assert.equal(arrived[0]?.url, '/orders?x=1')
   assert.equal(arrived[0]?.bodyBytes, body.length)
   assert.equal(arrived[0]?.headers['x-request-id'], 'mirror-1')
+  // The real request's headers, with the mirror target's own Host.
+  assert.equal(arrived[0]?.headers.host, new URL(shadow.url).host)
+  assert.equal(arrived[0]?.headers['x-forwarded-for'], '127.0.0.1')
+  assert.equal(arrived[0]?.headers['content-type'], 'text/plain')
 
   const large = Buffer.alloc(64 * 1024 + 1, 'l')
   const big = await request(`${gw.url}/orders`, { method: 'POST', body: large })
   assert.equal(await big.body.text(), `real ${large.length}`)
   assert.equal(await mirrorCount(gw, 'skipped'), 1)
   assert.equal(arrived.length, 1, 'a body over 64 KiB is not mirrored')
+})
+
+test('with preserveHost the copy carries the client\'s Host, as the real request does', async (t) => {
+  const real = await realBackend()
+  const arrived: SeenRequest[] = []
+  const shadow = await startBackend((req, res, seen) => { arrived.push(seen); res.end('shadow') })
+  const gw = await start(route(real.url, shadow.url).replace('mirror: { upstream: shadow }', 'preserveHost: true, mirror: { upstream: shadow }'))
+  t.after(async () => { await gw.close(); await real.close(); await shadow.close() })
+  const response = await request(`${gw.url}/a`, { headers: { host: 'shop.example' } })
+  assert.equal(await response.body.text(), 'real 0')
+  await untilCount(gw, 'sent', 1)
+  assert.equal(arrived[0]?.headers.host, 'shop.example')
 })
 
 test('a hanging mirror: real answers are not held back, copies past maxInFlight are skipped and counted', async (t) => {

@@ -15,6 +15,7 @@ import type { ClientCertificate } from '../tls/client-certificate.js'
 import type { RequestTrace } from '../tracing/request-trace.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import type { Target } from '../upstream/target.js'
+import type { OutgoingHeaders } from './headers.js'
 
 export interface Identity {
   readonly kind: 'jwt' | 'apiKey'
@@ -66,6 +67,8 @@ export class RequestContext {
   grpcStatus: number | null = null
   /** The HTTP status a gateway-made gRPC answer (HTTP 200) stands for: what logs and metrics count. */
   answeredAs: number | null = null
+  /** The headers the latest attempt sent upstream: a mirror's copy starts from them instead of building its own. */
+  sentHeaders: OutgoingHeaders | null = null
   private upstreamExtra: Map<string, string> | null = null
   private downstreamExtra: Map<string, string> | null = null
 

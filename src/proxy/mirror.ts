@@ -14,7 +14,9 @@ import type { Dispatcher } from 'undici'
 import type { GatewayMetrics } from '../metrics.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Upstream } from '../upstream/upstream-set.js'
+import type { Target } from '../upstream/target.js'
 import { headersFor, upstreamPath, type ForwardSettings } from './attempt.js'
+import type { OutgoingHeaders } from './headers.js'
 import { clientIpOf } from './context.js'
 import { forward } from './forward.js'
 import { clientError } from './one-attempt.js'
@@ -113,11 +115,25 @@ export class Mirror {
     target.state.pool.dispatch({
       path: upstreamPath(request, route),
       method: request.raw.method as 'GET',
-      headers: headersFor(request, route, target, settings),
+      headers: this.headersOf(request, route, target, settings),
       body,
       headersTimeout: timeout,
       bodyTimeout: timeout
     }, copy)
+  }
+
+  /**
+   * The real attempt's headers (it has been sent by now), with the mirror target's Host
+   * unless the route preserves the client's: a copy of a few properties instead of
+   * building them again from the client's (about 0.7 µs a copy). Built afresh only when
+   * the real request never got as far as an attempt (no target, say).
+   */
+  private headersOf (request: FastifyRequest, route: CompiledRoute, target: Target, settings: ForwardSettings): OutgoingHeaders {
+    const sent = request.turnpike.sentHeaders
+    if (sent === null) return headersFor(request, route, target, settings)
+    const headers = { ...sent }
+    if (!route.config.preserveHost) headers.host = target.host
+    return headers
   }
 }
 

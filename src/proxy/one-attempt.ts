@@ -35,6 +35,7 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
   hold: Hold | undefined, mapError = false, fresh = false): Promise<void> {
   const req = request.raw
   const headers = headersFor(request, route, target, settings)
+  request.turnpike.sentHeaders = headers
   // One client span per attempt (so retries are siblings); its context goes upstream.
   const span = request.turnpike.trace === null ? null : request.turnpike.trace.attempt(request, route, target, headers)
   const state = target.state
