@@ -37,8 +37,11 @@ export class Generation {
    */
   handle (req: IncomingMessage, res: ServerResponse): void {
     this.retain()
-    if (req.httpVersionMajor === 2) {
-      // An HTTP/2 stream has its own response, which always closes: no pipelining here.
+    // An HTTP/2 stream has its own response, which always closes. An HTTP/1.1 response
+    // that owns its socket already (no earlier response still being written on it) is
+    // closed by Node when the socket closes: one listener, nothing allocated. Only a
+    // pipelined response, queued behind another, needs the socket watched as well.
+    if (req.httpVersionMajor === 2 || res.socket !== null) {
       res.once('close', this.release)
       this.built.handle(req, res)
       return
