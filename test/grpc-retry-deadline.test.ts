@@ -123,7 +123,7 @@ test('a retry tells the upstream what is left of the deadline, not the whole of 
   assert.ok(second > 0 && second < 1750, `the retry got what is left: ${retried.seen[1]!.timeout}`)
   const gap = retried.seen[1]!.at - retried.seen[0]!.at
   assert.ok(gap >= 290, `the first call took ~300 ms: ${gap}`)
-  assert.ok(Math.abs(first - second - gap) < 50, `less by the time between the attempts: ${first} - ${second} vs ${gap} ms`)
+  assert.ok(Math.abs(first - second - gap) < 100, `less by the time between the attempts: ${first} - ${second} vs ${gap} ms`)
 })
 
 test('a deadline that runs out during the retries: DEADLINE_EXCEEDED at about the deadline, fewer attempts than allowed', async () => {
@@ -131,7 +131,7 @@ test('a deadline that runs out during the retries: DEADLINE_EXCEEDED at about th
   // Tries at 0, 300, 600 and 900 ms; the fourth has 100 ms left when the deadline passes.
   assert.equal(answer.headers['grpc-status'], String(grpc.status.DEADLINE_EXCEEDED))
   assert.ok(ms >= 950 && ms < 1400, `answered at the deadline: ${Math.round(ms)} ms`)
-  assert.ok(failing.seen.length < 6 && failing.seen.length >= 3, `attempts: ${failing.seen.length} of the route's 6`)
+  assert.ok(failing.seen.length < 6 && failing.seen.length >= 2, `attempts: ${failing.seen.length} of the route's 6`)
   // Each told the upstream what was left, less each time.
   const told = failing.seen.map((s) => timeoutMs(s.timeout))
   for (let i = 1; i < told.length; i++) assert.ok(told[i]! < told[i - 1]! - 250, `attempt ${i + 1}: ${told.join(', ')}`)
