@@ -70,10 +70,30 @@ export function grpcTimeoutMs (value: string | string[] | undefined): number | u
   }
 }
 
+/** grpc-timeout's units, finest first, each with its length in nanoseconds. */
+const UNITS: ReadonlyArray<readonly [string, number]> = [['n', 1], ['u', 1e3], ['m', 1e6], ['S', 1e9], ['M', 6e10], ['H', 3.6e12]]
+
+/** The most grpc-timeout can say: 8 digits. */
+const MAX_COUNT = 99_999_999
+
 /**
- * How long the gateway waits for the upstream's answer to a gRPC call: the client's
- * deadline (`grpc-timeout`, which also goes upstream) when it is shorter than the
- * route's timeout (0: none). Past it the client gets DEADLINE_EXCEEDED.
+ * `ms` as a `grpc-timeout` value: the finest unit whose count fits in 8 digits,
+ * rounded up so the upstream is never told less than is left, and never `0` (at least
+ * one of the unit). Past 99999999H (11,000 years), that.
+ */
+export function formatGrpcTimeout (ms: number): string {
+  const ns = ms * 1e6 // whole milliseconds give every unit a whole count
+  for (const [unit, length] of UNITS) {
+    const count = Math.max(1, Math.ceil(ns / length))
+    if (count <= MAX_COUNT) return String(count) + unit
+  }
+  return String(MAX_COUNT) + 'H'
+}
+
+/**
+ * How long the gateway waits for the upstream's answer to a gRPC call, over all its
+ * attempts (deadline.ts): the client's deadline (`grpc-timeout`) when it is shorter
+ * than the route's timeout (0: none). Past it the client gets DEADLINE_EXCEEDED.
  */
 export function grpcDeadline (header: string | string[] | undefined, routeTimeout: number): number {
   const deadline = grpcTimeoutMs(header)

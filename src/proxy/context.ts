@@ -9,6 +9,7 @@
 // (one hidden class for V8), and the header maps a user plugin fills are made on first
 // use only, so a request that no plugin touches never pays for them.
 import type { FastifyRequest } from 'fastify'
+import type { CallDeadline } from '../grpc/deadline.js'
 import type { RequestProtocol } from '../metrics.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { ClientCertificate } from '../tls/client-certificate.js'
@@ -69,6 +70,8 @@ export class RequestContext {
   answeredAs: number | null = null
   /** The headers the latest attempt sent upstream: a mirror's copy starts from them instead of building its own. */
   sentHeaders: OutgoingHeaders | null = null
+  /** On a gRPC call: its deadline across attempts, made at the first one (grpc/deadline.ts); null until then and on other requests. */
+  grpcDeadline: CallDeadline | null = null
   private upstreamExtra: Map<string, string> | null = null
   private downstreamExtra: Map<string, string> | null = null
 

@@ -13,13 +13,15 @@ import { reportOutcome } from '../upstream/outcome.js'
 import { CLIENT_FAULT, isBreakerOpen, UpstreamStatus } from '../upstream/breaker.js'
 import { freshConnection } from './stale-connection.js'
 import { waitForRoom } from './admission.js'
-import { grpcDeadline } from '../grpc/status.js'
+import { callDeadline } from '../grpc/deadline.js'
+import { GatewayTimeoutError } from '../errors.js'
 
 /** What the client gets for the failure of the last attempt. */
 export function clientError (request: FastifyRequest, err: unknown, body: unknown, upstream: Upstream,
   route: CompiledRoute, settings: ForwardSettings): Error {
   drainUnsent(request.raw, body)
-  if (err instanceof Error && (err as { statusCode?: number }).statusCode === 503) return err // circuit open
+  const status = err instanceof Error ? (err as { statusCode?: number }).statusCode : undefined
+  if (status === 503 || status === 504) return err as Error // circuit open; a gRPC call's deadline passed before an attempt
   return upstreamError(err, upstream.name, route.config.timeout, settings.bodyLimit)
 }
 
@@ -34,6 +36,12 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
   upstream: Upstream, settings: ForwardSettings, target: Target, body: Readable | Buffer | null,
   hold: Hold | undefined, mapError = false, fresh = false): Promise<void> {
   const req = request.raw
+  const deadline = request.turnpike.protocol === 'grpc' ? callDeadline(request, route) : null
+  if (deadline !== null && deadline.left() < 1) {
+    // The call's deadline passed (to the millisecond headersTimeout counts in) before this attempt: not sent.
+    const err = new GatewayTimeoutError(upstream.name, deadline.budget)
+    throw mapError ? clientError(request, err, body, upstream, route, settings) : err
+  }
   const headers = headersFor(request, route, target, settings)
   request.turnpike.sentHeaders = headers
   // One client span per attempt (so retries are siblings); its context goes upstream.
@@ -68,7 +76,8 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
       method: req.method as 'GET',
       headers,
       body,
-      headersTimeout: request.turnpike.protocol === 'grpc' ? grpcDeadline(req.headers['grpc-timeout'], route.config.timeout) : route.config.timeout,
+      // Measured here, after any wait for room: what is left of a gRPC call's deadline.
+      headersTimeout: deadline === null ? route.config.timeout : deadline.arm(headers),
       bodyTimeout: 0 // streams and SSE may be quiet for long; the client decides
     }, relay)
   })

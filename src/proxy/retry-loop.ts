@@ -29,6 +29,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { CompiledRoute } from '../routing/compiled-route.js'
+import { callDeadline } from '../grpc/deadline.js'
 import { MAX_REPLAY_BODY, mayRetryMethod, type RetryPolicy } from '../upstream/retry.js'
 import type { Target } from '../upstream/target.js'
 import type { Upstream } from '../upstream/upstream-set.js'
@@ -108,7 +109,8 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
     }
     settings.metrics.countRetry(route.name)
     ;(tried ??= []).push(target)
-    const wait = policy.delay(retry, Math.random)
+    // No waiting past a gRPC call's deadline: the next attempt answers DEADLINE_EXCEEDED unsent.
+    const wait = grpc ? Math.min(policy.delay(retry, Math.random), callDeadline(request, route).left()) : policy.delay(retry, Math.random)
     if (wait > 0) await sleep(wait, undefined, { ref: false })
     if (res.destroyed) throw fail(failure) // the client left meanwhile
     target = pickUntried(request, reply, upstream, tried)
