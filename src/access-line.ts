@@ -52,9 +52,8 @@ export class AccessLine {
     const identity = ctx.identity
     const cert = ctx.clientCert
     const grpc = ctx.grpcStatus
-    // reqId (a UUID, or the client's checked against [A-Za-z0-9._-]) and an origin
-    // need no escaping; the rest may.
-    this.sink.write(`{"level":30,"time":${Date.now()}${this.bindings},"reqId":"${request.id}","method":${quote(request.method)},"path":${quote(ctx.path)}${
+    // A URL origin needs no escaping; the rest may (a plugin can even set request.id).
+    this.sink.write(`{"level":30,"time":${Date.now()}${this.bindings},"reqId":${quote(request.id)},"method":${quote(request.method)},"path":${quote(ctx.path)}${
       target === null ? '' : `,"target":"${target.origin}"`},"status":${status},"durationMs":${Math.round(seconds * 1e6) / 1e3},"bytes":${ctx.streamedBytes ?? 0},"clientIp":${quote(clientIpOf(request))}${
       identity === null ? '' : `,"user":${quote(identity.id)}`}${cert === null ? '' : `,"clientCert":${quote(cert.subject)}`},"protocol":"${ctx.protocol}"${
       grpc === null ? '' : `,"grpcStatus":${grpc}`},"msg":"access"}\n`)
