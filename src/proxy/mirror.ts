@@ -20,7 +20,7 @@ import type { OutgoingHeaders } from './headers.js'
 import { clientIpOf } from './context.js'
 import { forward } from './forward.js'
 import { clientError } from './one-attempt.js'
-import { requestBody } from './request-body.js'
+import { readWhole, requestBody } from './request-body.js'
 
 /** The largest body that is mirrored. */
 export const MAX_MIRROR_BODY = 64 * 1024
@@ -73,7 +73,7 @@ export class Mirror {
   private async forwardRead (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute, upstream: Upstream, settings: ForwardSettings): Promise<void> {
     let body: Buffer
     try {
-      body = await buffered(request.raw)
+      body = await readWhole(request.raw)
     } catch (err) {
       throw clientError(request, err, null, upstream, route, settings)
     }
@@ -179,10 +179,4 @@ class DroppedAnswer implements Dispatcher.DispatchHandler {
     this.cut = null
     this.mirror.settled(this, ok, this.metrics)
   }
-}
-
-async function buffered (req: AsyncIterable<Buffer>): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk)
-  return Buffer.concat(chunks)
 }

@@ -151,3 +151,13 @@ export function requestBody (req: IncomingMessage, limit: number): Readable | nu
   // undici streams any async iterable; its typings only name Readable.
   return chunked(r, limit) as unknown as Readable
 }
+
+/**
+ * A body of a known, small length (a Content-Length within 64 KiB) read whole, so that
+ * it can be sent more than once: by a retry, or to a mirror beside the real upstream.
+ */
+export async function readWhole (req: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk)
+  return Buffer.concat(chunks)
+}

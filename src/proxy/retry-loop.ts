@@ -37,7 +37,7 @@ import { pickTarget, type ForwardSettings } from './attempt.js'
 import { attempt, clientError } from './one-attempt.js'
 import { HeldStatus, type Hold } from './response-relay.js'
 import { ReplayBody } from './replay-body.js'
-import { requestBody } from './request-body.js'
+import { readWhole, requestBody } from './request-body.js'
 import { mayBeStaleConnection } from './stale-connection.js'
 import { isBadGateway } from './upstream-errors.js'
 
@@ -53,7 +53,7 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
   if (replayable && body !== null) {
     if (body === req && Number(req.headers['content-length']) <= MAX_REPLAY_BODY) {
       try {
-        body = await buffered(req)
+        body = await readWhole(req)
       } catch (err) {
         throw clientError(request, err, null, upstream, route, settings)
       }
@@ -131,10 +131,4 @@ function pickUntried (request: FastifyRequest, reply: FastifyReply, upstream: Up
     }
   }
   return target
-}
-
-async function buffered (req: AsyncIterable<Buffer>): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk)
-  return Buffer.concat(chunks)
 }
