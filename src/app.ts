@@ -35,7 +35,7 @@ import { DEFAULT_METHODS } from './routing/compiled-route.js'
 import { RouteTable } from './routing/route-table.js'
 import { bindRoutes } from './routing/route-upstreams.js'
 import type { TargetRegistry } from './upstream/registry.js'
-import { UpstreamSet } from './upstream/upstream-set.js'
+import { UpstreamSet, type Upstream } from './upstream/upstream-set.js'
 import type { EdgeState } from './edge/state.js'
 import { preparePolicies } from './policies.js'
 import type { PolicyOptions } from './routing/route-policy.js'
@@ -272,23 +272,28 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     done()
   })
 
-  const proxy = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+  const proxyTunnel = async (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute, upstream: Upstream): Promise<FastifyReply | undefined> => {
+    const answered = await tunnel(request, reply, route, upstream, settings)
+    if (answered === undefined) recordTunnel(request) // the 101 went out: the tunnel is the response
+    return answered
+  }
+
+  // Not an async function: a plain route hands Fastify the forward's own promise, with
+  // no promise of its own around it.
+  const proxy = (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined | void> => {
     const route = request.turnpike.route as CompiledRoute
     const bound = bindings.get(route.name)
     // A split chooses here, after auth, so `stickyBy: claim:NAME` can read the claims.
     const upstream = request.turnpike.upstream ?? (request.turnpike.upstream = bound?.split?.choose(request) ?? null)
-    if (upstream === null) throw new NoRouteError(request.method, request.turnpike.path)
-    if (route.config.websocket && isUpgrade(request)) {
-      const answered = await tunnel(request, reply, route, upstream, settings)
-      if (answered === undefined) recordTunnel(request) // the 101 went out: the tunnel is the response
-      return answered
-    }
-    if (bound?.mirror === undefined) await forward(request, reply, route, upstream, settings)
-    else await bound.mirror.forward(request, reply, route, upstream, settings)
+    if (upstream === null) return Promise.reject(new NoRouteError(request.method, request.turnpike.path))
+    if (route.config.websocket && isUpgrade(request)) return proxyTunnel(request, reply, route, upstream)
+    const forwarded = bound?.mirror === undefined
+      ? forward(request, reply, route, upstream, settings)
+      : bound.mirror.forward(request, reply, route, upstream, settings)
     // On a body-policy route the body is still on its way through reply.send (a
-    // compressor may hold the head back): returning the reply keeps Fastify from
+    // compressor may hold the head back): resolving with the reply keeps Fastify from
     // taking the handler's undefined for an empty answer of its own.
-    return route.bodyPolicies ? reply : undefined
+    return route.bodyPolicies ? forwarded.then(() => reply) : forwarded
   }
 
   // One encapsulated scope per config route: its policies, its extensions, its route.
