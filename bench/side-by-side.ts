@@ -8,8 +8,10 @@
 //   node --import tsx bench/side-by-side.ts one:dist:single mirror:dist:mirror \
 //     base-mirror:dist-baseline:mirror static:dist:static100 dns:dist:dns100
 //
-// NAME:DIST:CONFIG[:prof], CONFIG one of single, static100, dns100, mirror; `prof` adds
-// --cpu-prof (profiles in /tmp/side-by-side/prof-NAME). Env: ROUNDS (5), SECS (5). wrk,
+// NAME:DIST:CONFIG[:prof], CONFIG one of single, static100, dns100, mirror (DIST `floor`:
+// bench/floor-proxy.ts, CONFIG ignored); `prof` adds
+// --cpu-prof (profiles in /tmp/side-by-side/prof-NAME); a field that starts with `--` is
+// node flags, comma-separated. Env: ROUNDS (5), SECS (5). wrk,
 // the backend and this script use CPU 0.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -34,6 +36,14 @@ function requestsServed (url: string): number {
   return Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
 }
 
+/** The node:http + undici floor (bench/floor-proxy.ts), as a gateway of the comparison. */
+async function startFloor (name: string, upstream: string, profile: string[]): Promise<Gateway> {
+  const port = await freePort()
+  const proc = spawn('taskset', ['-c', '1', process.execPath, ...profile, '--import', 'tsx', 'bench/floor-proxy.ts', '--upstream', upstream, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] })
+  await waitFor200(`http://127.0.0.1:${port}/api/hello`, 20_000, () => proc.exitCode === null)
+  return { name, pid: proc.pid as number, url: `http://127.0.0.1:${port}/api/hello`, proc, samples: [] }
+}
+
 async function main (): Promise<void> {
   mkdirSync(TMP, { recursive: true })
   const children: ChildProcess[] = []
@@ -48,12 +58,17 @@ async function main (): Promise<void> {
   const gateways: Gateway[] = []
   for (const spec of process.argv.slice(2)) {
     const [name, dist, kind, prof] = spec.split(':') as [string, string, string, string | undefined]
+    const profile = prof === 'prof' ? ['--cpu-prof', `--cpu-prof-dir=${TMP}/prof-${name}`] : prof?.startsWith('--') === true ? prof.split(',') : []
+    if (dist === 'floor') {
+      gateways.push(await startFloor(name, ctx.backendUrl, profile))
+      children.push(gateways[gateways.length - 1]?.proc as ChildProcess)
+      continue
+    }
     const config = CONFIGS[kind]
     if (config === undefined) throw new Error(`${spec}: unknown config ${kind} (${Object.keys(CONFIGS).join(', ')})`)
     const ports = { port: await freePort(), adminPort: await freePort() }
     const file = `${TMP}/${name}.yaml`
     writeFileSync(file, await config(ctx, ports))
-    const profile = prof === 'prof' ? ['--cpu-prof', `--cpu-prof-dir=${TMP}/prof-${name}`] : []
     const proc = spawn('taskset', ['-c', '1', process.execPath, ...profile, `${dist}/src/cli/main.js`, 'start', '-c', file], { stdio: ['ignore', 'ignore', 'inherit'] })
     children.push(proc)
     await waitFor200(`http://127.0.0.1:${ports.adminPort}/readyz`, 20_000, () => proc.exitCode === null)
