@@ -7,6 +7,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { clientIpOf } from './proxy/context.js'
+import { jsonString as quote, millisecondsText } from './json-text.js'
 
 /** The fields of an access-log line, for a logger that is not the gateway's own. */
 export function accessFields (request: FastifyRequest, status: number, seconds: number): Record<string, unknown> {
@@ -27,8 +28,6 @@ export function accessFields (request: FastifyRequest, status: number, seconds: 
   }
 }
 
-const quote = JSON.stringify
-
 /** Where lines go: the LineSink (log-sink.ts), or anything that takes whole lines. */
 export interface LineWriter {
   write (line: string): unknown
@@ -41,7 +40,7 @@ export class AccessLine {
 
   constructor (private readonly sink: LineWriter, private readonly logger: Logger) {
     let bindings = `,"pid":${process.pid}`
-    for (const [name, value] of Object.entries(logger.bindings())) bindings += `,${quote(name)}:${quote(value)}`
+    for (const [name, value] of Object.entries(logger.bindings())) bindings += `,${JSON.stringify(name)}:${JSON.stringify(value)}`
     this.bindings = bindings
   }
 
@@ -52,9 +51,11 @@ export class AccessLine {
     const identity = ctx.identity
     const cert = ctx.clientCert
     const grpc = ctx.grpcStatus
-    // A URL origin needs no escaping; the rest may (a plugin can even set request.id).
-    this.sink.write(`{"level":30,"time":${Date.now()}${this.bindings},"reqId":${quote(request.id)},"method":${quote(request.method)},"path":${quote(ctx.path)}${
-      target === null ? '' : `,"target":"${target.origin}"`},"status":${status},"durationMs":${Math.round(seconds * 1e6) / 1e3},"bytes":${ctx.streamedBytes ?? 0},"clientIp":${quote(clientIpOf(request))}${
+    // A URL origin, the protocol and the method need no escaping (Node's HTTP/1.1 parser
+    // takes only the methods it knows, and nghttp2 only a token as :method); the rest
+    // may (a plugin can even set request.id), and quote() escapes as JSON.stringify does.
+    this.sink.write(`{"level":30,"time":${Date.now()}${this.bindings},"reqId":${quote(request.id)},"method":"${request.method}","path":${quote(ctx.path)}${
+      target === null ? '' : `,"target":"${target.origin}"`},"status":${status},"durationMs":${millisecondsText(seconds)},"bytes":${ctx.streamedBytes ?? 0},"clientIp":${quote(clientIpOf(request))}${
       identity === null ? '' : `,"user":${quote(identity.id)}`}${cert === null ? '' : `,"clientCert":${quote(cert.subject)}`},"protocol":"${ctx.protocol}"${
       grpc === null ? '' : `,"grpcStatus":${grpc}`},"msg":"access"}\n`)
   }
