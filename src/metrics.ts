@@ -4,6 +4,8 @@
 // two gateways in one process count apart, and a closed gateway's series go with it.
 // Label children are cached per route so the hot path does no label hashing.
 import client from '@platformatic/prom-client'
+import { RequestCounts, type RequestCount } from './request-counts.js'
+import type { TargetState } from './upstream/target.js'
 
 const { Counter, Gauge, Histogram, Registry } = client
 
@@ -40,11 +42,15 @@ export class GatewayMetrics {
   readonly registry = new Registry()
   private processMetrics = false
 
-  readonly requestsTotal = new Counter({
+  /** What turnpike_requests_total has counted since prom-client last collected it (request-counts.ts). */
+  private readonly requestCounts = new RequestCounts()
+
+  readonly requestsTotal: client.Counter<'route' | 'method' | 'status' | 'protocol' | 'upstream'> = new Counter({
     name: 'turnpike_requests_total',
     help: 'Requests answered by the data plane (`upstream`: the one chosen, on split routes only)',
     labelNames: ['route', 'method', 'status', 'protocol', 'upstream'] as const,
-    registers: [this.registry]
+    registers: [this.registry],
+    collect: () => { this.requestCounts.flushInto(this.requestsTotal) }
   })
 
   readonly requestDuration = new Histogram({
@@ -215,16 +221,17 @@ export class GatewayMetrics {
   private readonly requestDurationFor = childCache((route, method, protocol) => this.requestDuration.labels({ route, method, protocol }))
   private readonly requestsTotalFor = childCache((route, method, statusAndProtocol) => {
     const [status, protocol] = statusAndProtocol.split('\u0000') as [string, string]
-    return this.requestsTotal.labels({ route, method, status, protocol })
+    return this.requestCounts.of(route, method, Number(status), protocol)
   })
 
   private readonly splitRequestsTotalFor = childCache((routeAndUpstream, method, statusAndProtocol) => {
     const [route, upstream] = routeAndUpstream.split('\u0000') as [string, string]
     const [status, protocol] = statusAndProtocol.split('\u0000') as [string, string]
-    return this.requestsTotal.labels({ route, method, status, protocol, upstream })
+    return this.requestCounts.of(route, method, Number(status), protocol, upstream)
   })
 
-  private readonly upstreamDurationFor = childCache((upstream, target) => this.upstreamRequestDuration.labels(upstream, target))
+  /** By the target's long-lived state: an identity look-up, no label string built per attempt. */
+  private readonly upstreamDurations = new WeakMap<TargetState, ReturnType<typeof this.upstreamRequestDuration.labels>>()
   private readonly retriesFor = childCache((route) => this.retriesTotal.labels(route))
   private readonly rateLimitedFor = childCache((route) => this.rateLimitedTotal.labels(route))
   private readonly cacheRequestsFor = childCache((route, result) => this.cacheRequestsTotal.labels(route, result))
@@ -272,8 +279,13 @@ export class GatewayMetrics {
   /** Counts one finished request; `seconds` is its duration; `upstream` on split routes; `protocol` how the client spoke. */
   observeRequest (route: string, method: string, status: number, seconds: number, upstream?: string, protocol: RequestProtocol = 'http1'): void {
     this.requestDurationFor(route, method, protocol).observe(seconds)
-    if (upstream === undefined) this.requestsTotalFor(route, method, status + '\u0000' + protocol).inc()
-    else this.splitRequestsTotalFor(route + '\u0000' + upstream, method, status + '\u0000' + protocol).inc()
+    if (upstream === undefined) this.requestsTotalFor(route, method, status + '\u0000' + protocol).pending++
+    else this.splitRequestsTotalFor(route + '\u0000' + upstream, method, status + '\u0000' + protocol).pending++
+  }
+
+  /** A series of turnpike_requests_total that a caller keeps and adds to (`.pending++`) itself. */
+  requestCount (route: string, method: string, status: number, protocol: RequestProtocol): RequestCount {
+    return this.requestCounts.of(route, method, status, protocol)
   }
 
   /** Sets a target's health gauge; undefined removes the series (the target is gone). */
@@ -283,8 +295,13 @@ export class GatewayMetrics {
   }
 
   /** Observes one attempt at a target (every retry counts on its own). */
-  observeUpstream (upstream: string, target: string, seconds: number): void {
-    this.upstreamDurationFor(upstream, target).observe(seconds)
+  observeUpstream (target: TargetState, seconds: number): void {
+    let child = this.upstreamDurations.get(target)
+    if (child === undefined) {
+      child = this.upstreamRequestDuration.labels(target.upstream, target.origin)
+      this.upstreamDurations.set(target, child)
+    }
+    child.observe(seconds)
   }
 
   /** Sets a breaker's gauge (on state-change events, not per request); undefined removes it. */

@@ -1,23 +1,24 @@
 // A route's request metrics (children of the gateway's GatewayMetrics) and access-log
 // line, worked out once per route when its scope is built, so the per-request cost is
-// what must be per request. The metric children (prom-client hashes its label values on
-// every `.labels()` call) are kept per protocol, method and status: the protocol picks
-// one of three tables by comparing against constants, then two small Map look-ups, and
-// no string is built. The access log is a pino child that serialized the route's name
+// what must be per request. The duration histogram's child (prom-client hashes its label
+// values on every `.labels()` call) and the request count (a plain number,
+// ../request-counts.ts) are kept per protocol, method and status: the protocol picks one
+// of three tables by comparing against constants, then two small Map look-ups, and no
+// string is built. The access log is a pino child that serialized the route's name
 // (and its upstream, when it has one) once, and, with the gateway's own logger, an
 // AccessLine that writes the same line to the log sink without pino's serializer.
 import type { Logger } from 'pino'
 import { AccessLine } from '../access-line.js'
 import type { LineSink } from '../log-sink.js'
 import type { GatewayMetrics, RequestProtocol } from '../metrics.js'
+import type { RequestCount } from '../request-counts.js'
 import type { CompiledRoute } from './compiled-route.js'
 
 type Histogram = ReturnType<GatewayMetrics['requestDuration']['labels']>
-type Counter = ReturnType<GatewayMetrics['requestsTotal']['labels']>
 
 interface MethodMeters {
   readonly duration: Histogram
-  readonly byStatus: Map<number, Counter>
+  readonly byStatus: Map<number, RequestCount>
 }
 
 export class RouteMeter {
@@ -44,11 +45,11 @@ export class RouteMeter {
       methods.set(method, meters)
     }
     meters.duration.observe(seconds)
-    let counter = meters.byStatus.get(status)
-    if (counter === undefined) {
-      counter = this.metrics.requestsTotal.labels({ route: this.route.name, method, status: String(status), protocol })
-      meters.byStatus.set(status, counter)
+    let count = meters.byStatus.get(status)
+    if (count === undefined) {
+      count = this.metrics.requestCount(this.route.name, method, status, protocol)
+      meters.byStatus.set(status, count)
     }
-    counter.inc()
+    count.pending++
   }
 }

@@ -16,7 +16,7 @@ export interface Outcome {
 }
 
 export function reportOutcome (upstream: Upstream, target: Target, outcome: Outcome, metrics: GatewayMetrics): void {
-  metrics.observeUpstream(upstream.name, target.origin, outcome.latencyMs / 1000)
+  metrics.observeUpstream(target.state, outcome.latencyMs / 1000)
   upstream.balancer.observe?.(target, outcome.latencyMs, outcome.ok)
   healthOf(target.state)?.onOutcome?.(outcome.ok)
 }
