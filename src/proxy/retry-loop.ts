@@ -17,9 +17,12 @@
 //   when the retry was decided, so a larger or still open call is attempted once.
 // - `502` in `on` covers every failure the gateway answers with 502 (refused, reset, a
 //   malformed answer), not only an upstream's own 502.
-// - A failure on a keep-alive connection the upstream had just closed (the keep-alive
-//   race, stale-connection.ts) is sent once more to the same target on a new
-//   connection, whatever `on` says; that replay is not one of the `attempts`.
+// - A failure on a keep-alive connection the HTTP/1.1 upstream had just closed (the
+//   keep-alive race) is sent once more to the same target on a new connection, and a
+//   stream an HTTP/2 upstream refused once more on a new stream, whatever the method
+//   (stale-connection.ts): whatever `on` says, once per request, and not one of the
+//   `attempts` nor taken from the budget. A stream refused again answers 502. On an
+//   HTTP/2 pool a small body (as above) is read whole for any method, for that replay.
 // - Each retry goes to a target not tried yet when the balancer offers one.
 // - A per-upstream budget (retry.ts) bounds retries to ~20% of requests, so a failing
 //   upstream never sees its load multiplied. The budget is taken when the retry is
@@ -38,8 +41,9 @@ import { attempt, clientError } from './one-attempt.js'
 import { HeldStatus, type Hold } from './response-relay.js'
 import { ReplayBody } from './replay-body.js'
 import { readWhole, requestBody } from './request-body.js'
-import { mayBeStaleConnection } from './stale-connection.js'
+import { resendsRefused, staleReplay } from './stale-connection.js'
 import { isBadGateway } from './upstream-errors.js'
+import { RefusedStream } from '../upstream/refused-stream.js'
 
 export async function forwardWithRetries (request: FastifyRequest, reply: FastifyReply, route: CompiledRoute,
   upstream: Upstream, settings: ForwardSettings, policy: RetryPolicy, given?: Readable | Buffer | null): Promise<void> {
@@ -47,10 +51,11 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
   let target = pickTarget(request, reply, upstream)
   let body: Readable | Buffer | null = given !== undefined ? given : requestBody(req, settings.bodyLimit)
   const grpc = request.turnpike.protocol === 'grpc'
-  let replayable = grpc || mayRetryMethod(req.method ?? 'GET', req.headers)
+  const idempotent = mayRetryMethod(req.method ?? 'GET', req.headers)
+  let replayable = grpc || idempotent
   /** A gRPC body being copied as it streams; replaced by its copy once a retry is decided. */
   let tee: ReplayBody | undefined
-  if (replayable && body !== null) {
+  if ((replayable || resendsRefused(target.state.pool)) && body !== null) {
     if (body === req && Number(req.headers['content-length']) <= MAX_REPLAY_BODY) {
       try {
         body = await readWhole(req)
@@ -69,7 +74,8 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
   budget.request()
   const res = reply.raw
   let tried: Target[] | undefined
-  let staleReplayed = false
+  /** The one replay of a stale connection or a refused stream (stale-connection.ts) was made. */
+  let replayed = false
   let fresh = false
   const fail = (err: unknown): Error => {
     tee?.abandon()
@@ -89,11 +95,16 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
       return
     } catch (err) {
       fresh = false
-      // (The keep-alive race is HTTP/1.1's; gRPC runs on HTTP/2 sessions.)
-      if (replayable && !grpc && !staleReplayed && !res.destroyed && mayBeStaleConnection(err)) {
-        staleReplayed = fresh = true
-        retry-- // the same try once more, on a new connection: not one of the attempts
-        continue
+      if (!replayed && !res.destroyed) {
+        const replay = staleReplay(err, target.state.pool, body, idempotent)
+        if (replay !== null) {
+          replayed = true
+          fresh = replay === 'new-connection'
+          retry-- // the same try once more: not one of the attempts
+          continue
+        }
+      } else if (err instanceof RefusedStream) {
+        throw fail(err) // refused again: the upstream will not take it now
       }
       // gRPC: refused or reset before any answer (502) is UNAVAILABLE, whatever `on` says.
       const retries = grpc ? isBadGateway(err) : policy.retriesError(err) || (isBadGateway(err) && policy.retriesStatus(502))

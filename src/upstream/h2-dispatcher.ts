@@ -12,9 +12,17 @@
 // SETTINGS_MAX_CONCURRENT_STREAMS, then another session opens, up to
 // `pool.connections`; past that, nghttp2 queues streams on the least busy session.
 // A session idle for `pool.keepAlive` closes (GOAWAY); one the peer closes is dropped.
+//
+// A stream that ends before its answer is complete fails with UND_ERR_SOCKET, as a
+// reset HTTP/1.1 connection does: a reset (RST_STREAM with an error code), a session
+// destroyed or a socket closed under it. Node ends such a stream's readable side as if
+// it were complete (it pushes EOF on close), so 'end' alone is not trusted: an end
+// without a response head, or with a reset code, is the failure it is. A stream the
+// upstream never processed fails with RefusedStream (refused-stream.ts).
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2'
 import type { ConnectionOptions } from 'node:tls'
 import { Dispatcher } from 'undici'
+import { RefusedStream } from './refused-stream.js'
 
 type Handler = Dispatcher.DispatchHandler
 type Headers = Record<string, string | string[] | undefined>
@@ -28,6 +36,21 @@ export interface Http2PoolOptions {
 /** An error with the code upstream-errors.ts maps (504 for the timeouts, 502 otherwise). */
 function codedError (message: string, code: string): Error {
   return Object.assign(new Error(message), { code })
+}
+
+/** request() throws these when the session is going away or gone: the stream never left. */
+const NOT_SENT: ReadonlySet<string> = new Set(['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_OUT_OF_STREAMS'])
+/** Node's errors for a stream reset or a session that ended under it; others (a connect failure's cause…) pass as they are. */
+const RESET_ERRORS: ReadonlySet<string> = new Set(['ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_SESSION_ERROR'])
+
+/** Why `stream` ended before its answer was complete: RefusedStream when the upstream never processed it. */
+function streamFailure (stream: ClientHttp2Stream, cause?: Error): Error {
+  const code = stream.rstCode ?? constants.NGHTTP2_NO_ERROR
+  // nghttp2 closes a stream above a GOAWAY's last stream id with REFUSED_STREAM too.
+  if (code === constants.NGHTTP2_REFUSED_STREAM) return new RefusedStream('REFUSED_STREAM', { cause })
+  const err = codedError(`stream closed before the answer was complete (code ${code})`, 'UND_ERR_SOCKET')
+  if (cause !== undefined) err.cause = cause
+  return err
 }
 
 function plainHeaders (headers: IncomingHttpHeaders): Headers {
@@ -112,7 +135,8 @@ export class Http2Dispatcher extends Dispatcher {
     try {
       stream = entry.session.request(headers, { endStream: empty })
     } catch (err) {
-      fail(err as Error)
+      const code = (err as { code?: string }).code
+      fail(code !== undefined && NOT_SENT.has(code) ? new RefusedStream(code, { cause: err }) : err as Error)
       return true
     }
     control.stream = stream
@@ -120,9 +144,11 @@ export class Http2Dispatcher extends Dispatcher {
     const timeout = options.headersTimeout ?? 0
     if (timeout > 0) timer = setTimeout(() => { control.abort(codedError(`no answer within ${timeout} ms`, 'UND_ERR_HEADERS_TIMEOUT')) }, timeout)
     let trailers: Headers = {}
+    let answered = false
     stream.on('response', (head) => {
       clearTimeout(timer)
       if (settled) return
+      answered = true
       handler.onResponseStart?.(control as unknown as Dispatcher.DispatchController, Number(head[constants.HTTP2_HEADER_STATUS]), plainHeaders(head), '')
     })
     stream.on('data', (chunk: Buffer) => {
@@ -131,13 +157,21 @@ export class Http2Dispatcher extends Dispatcher {
     stream.on('trailers', (t) => { trailers = plainHeaders(t) })
     stream.on('end', () => {
       if (settled) return
+      // No head, or a reset code: the EOF Node pushes when the stream closed under us.
+      if (!answered || (stream.rstCode ?? constants.NGHTTP2_NO_ERROR) !== constants.NGHTTP2_NO_ERROR) {
+        fail(streamFailure(stream))
+        return
+      }
       settled = true
+      clearTimeout(timer)
       handler.onResponseEnd?.(control as unknown as Dispatcher.DispatchController, trailers)
     })
-    stream.on('error', (err) => { fail(err) })
+    stream.on('error', (err: Error & { code?: string }) => {
+      fail(err.code !== undefined && RESET_ERRORS.has(err.code) ? streamFailure(stream, err) : err)
+    })
     stream.on('close', () => {
       entry.streams--
-      fail(codedError(`stream closed before the answer was complete (code ${stream.rstCode ?? 0})`, 'UND_ERR_SOCKET'))
+      fail(streamFailure(stream))
     })
     if (!empty) void this.writeBody(stream, body, control)
     return true
