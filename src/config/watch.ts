@@ -52,7 +52,9 @@ export function watchConfig (file: string, onChange: () => void, timing: WatchTi
     ignoreInitial: true,
     followSymlinks: false,
     atomic: false,
-    ignored: (p: string) => p !== dir && !watched.has(path.resolve(p)),
+    // chokidar joins each event's name to `dir`, which is absolute: no path.resolve here,
+    // since this runs for every write to any file in the directory.
+    ignored: (p: string) => p !== dir && !watched.has(p),
     // ConfigMap updates land as new timestamped dirs; polling is not needed on Linux.
     usePolling: false
   })
