@@ -4,7 +4,6 @@
 // proxy gives for `Connection: keep-alive, foo` or `TE: trailers`). Client-sent
 // forwarding headers are believed only from trusted peers.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
-import type { HeaderEdit } from '../routing/compiled-route.js'
 
 const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding',
@@ -17,6 +16,38 @@ const GATEWAY_OWNED: ReadonlySet<string> = new Set([
 ])
 
 export type OutgoingHeaders = Record<string, string | string[]>
+
+/** A route's header edits for one direction, compiled once per config generation. */
+export interface HeaderEdit {
+  /** Lower-case header name → value, applied after removals. */
+  readonly set: ReadonlyArray<readonly [string, string]>
+  /** Lower-case header names the route removes. */
+  readonly remove: readonly string[]
+  /**
+   * Names never copied from the other side: hop-by-hop headers, on the way upstream the
+   * ones the gateway sets itself, and `remove`. One look-up per header instead of a
+   * check per rule and a delete after the copy.
+   */
+  readonly notCopied: ReadonlySet<string>
+  /** `remove` names the gateway itself has set by the time the edit applies (upstream side only). */
+  readonly removeAfter: readonly string[]
+}
+
+/**
+ * `edit` from the config, for the way upstream (`upstream`) or back to the client;
+ * `alsoRemove`: names every route removes unless it allows them (override headers).
+ */
+export function compileHeaderEdit (edit: { set?: Record<string, string>, remove?: string[] } | undefined,
+  direction: 'upstream' | 'client', alsoRemove: readonly string[] = []): HeaderEdit {
+  const remove = [...new Set([...alsoRemove, ...(edit?.remove ?? []).map((h) => h.toLowerCase())])]
+  const owned = direction === 'upstream' ? GATEWAY_OWNED : new Set<string>()
+  return Object.freeze({
+    set: Object.freeze(Object.entries(edit?.set ?? {}).map(([k, v]) => Object.freeze([k.toLowerCase(), v] as const))),
+    remove: Object.freeze(remove),
+    notCopied: new Set([...HOP_BY_HOP, ...owned, ...remove]),
+    removeAfter: Object.freeze(remove.filter((name) => owned.has(name)))
+  })
+}
 
 /** Lower-case names listed in a Connection header, or null when there are none. */
 function connectionListed (value: string | string[] | undefined): Set<string> | null {
@@ -31,15 +62,21 @@ function connectionListed (value: string | string[] | undefined): Set<string> | 
   return names
 }
 
-function isHopByHop (name: string, listed: Set<string> | null): boolean {
-  return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (listed !== null && listed.has(name))
+/** Not copied: HTTP/2 pseudo-headers (the request line, not headers), Proxy-*, the Connection header's names, `notCopied`. */
+function skipped (name: string, notCopied: ReadonlySet<string>, listed: Set<string> | null): boolean {
+  return name.charCodeAt(0) === 58 || notCopied.has(name) || name.startsWith('proxy-') || (listed !== null && listed.has(name))
 }
 
 function applyEdit (headers: OutgoingHeaders, edit: HeaderEdit): void {
-  // Deleted only when present: every route removes the override headers, which are
-  // almost never sent, and a `delete` turns the object into a slower dictionary.
-  for (const name of edit.remove) if (headers[name] !== undefined) delete headers[name]
-  for (const [name, value] of edit.set) headers[name] = value
+  // Indexed loops: no iterator per request. Deleted only when present: a `delete`
+  // turns the object into a slower dictionary.
+  const after = edit.removeAfter
+  for (let i = 0; i < after.length; i++) if (headers[after[i] as string] !== undefined) delete headers[after[i] as string]
+  const set = edit.set
+  for (let i = 0; i < set.length; i++) {
+    const pair = set[i] as readonly [string, string]
+    headers[pair[0]] = pair[1]
+  }
 }
 
 /** An IPv4-mapped IPv6 peer (::ffff:1.2.3.4) written as plain IPv4, as nginx does. */
@@ -68,9 +105,9 @@ export function upstreamRequestHeaders (req: IncomingMessage, facts: ForwardingF
   const incoming: IncomingHttpHeaders = req.headers
   const listed = connectionListed(incoming.connection)
   const out: OutgoingHeaders = {}
+  const notCopied = edit.notCopied
   for (const name in incoming) {
-    // HTTP/2 pseudo-headers (:method, :path, :authority…) are the request line, not headers.
-    if (name.charCodeAt(0) === 58 || isHopByHop(name, listed) || GATEWAY_OWNED.has(name)) continue
+    if (skipped(name, notCopied, listed)) continue
     const value = incoming[name]
     if (value !== undefined) out[name] = value
   }
@@ -93,8 +130,9 @@ export function upstreamRequestHeaders (req: IncomingMessage, facts: ForwardingF
 export function clientResponseHeaders (upstream: Record<string, string | string[] | undefined>, edit: HeaderEdit): OutgoingHeaders {
   const listed = connectionListed(upstream.connection)
   const out: OutgoingHeaders = {}
+  const notCopied = edit.notCopied
   for (const name in upstream) {
-    if (name.charCodeAt(0) === 58 || isHopByHop(name, listed)) continue
+    if (skipped(name, notCopied, listed)) continue
     const value = upstream[name]
     if (value !== undefined) out[name] = value
   }

@@ -15,7 +15,7 @@ import type { ServerResponse } from 'node:http'
 import { PassThrough } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { HeaderEdit } from '../routing/compiled-route.js'
+import type { HeaderEdit } from './headers.js'
 import { clientResponseHeaders } from './headers.js'
 import { mergeVary } from './vary.js'
 

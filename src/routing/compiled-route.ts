@@ -3,16 +3,12 @@
 // upstream path function) is worked out here, so a request only applies it.
 import type { RouteConfig } from '../config/schema.js'
 import { RetryPolicy } from '../upstream/retry.js'
+import { compileHeaderEdit, type HeaderEdit } from '../proxy/headers.js'
 
 /** Methods a route without `match.methods` accepts. TRACE and CONNECT are never proxied. */
 export const DEFAULT_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
-export interface HeaderEdit {
-  /** Lower-case header name → value, applied after removals. */
-  readonly set: ReadonlyArray<readonly [string, string]>
-  /** Lower-case header names. */
-  readonly remove: readonly string[]
-}
+export type { HeaderEdit }
 
 export interface CompiledRoute {
   readonly name: string
@@ -47,14 +43,6 @@ export interface CompiledRoute {
  * forwarding unless the route's `allowOverrideHeaders` names them.
  */
 export const OVERRIDE_HEADERS = ['x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-method-override'] as const
-
-function compileEdit (edit: { set?: Record<string, string>, remove?: string[] } | undefined, alsoRemove: readonly string[] = []): HeaderEdit {
-  const remove = new Set([...alsoRemove, ...(edit?.remove ?? []).map((h) => h.toLowerCase())])
-  return Object.freeze({
-    set: Object.freeze(Object.entries(edit?.set ?? {}).map(([k, v]) => Object.freeze([k.toLowerCase(), v] as const))),
-    remove: Object.freeze([...remove])
-  })
-}
 
 /** The literal part of a pattern: `/api/users/:id` → `/api/users`, `/` → ''. */
 export function literalPrefixOf (pattern: string): string {
@@ -101,8 +89,8 @@ export function compileRoute (config: Readonly<RouteConfig>, index: number): Com
     methods: Object.freeze([...methods]),
     literalPrefix,
     isLiteral,
-    requestHeaders: compileEdit(config.headers?.request, overrides),
-    responseHeaders: compileEdit(config.headers?.response),
+    requestHeaders: compileHeaderEdit(config.headers?.request, 'upstream', overrides),
+    responseHeaders: compileHeaderEdit(config.headers?.response, 'client'),
     retry: config.retry === undefined || config.retry.attempts === 0 ? undefined : new RetryPolicy(config.retry),
     bodyPolicies: config.compress || config.cache !== undefined,
     toUpstreamPath
