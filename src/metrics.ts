@@ -4,7 +4,7 @@
 // two gateways in one process count apart, and a closed gateway's series go with it.
 // Label children are cached per route so the hot path does no label hashing.
 import client from '@platformatic/prom-client'
-import { RequestCounts, type RequestCount } from './request-counts.js'
+import { ScrapeCounts, type PendingCount } from './scrape-counts.js'
 import type { TargetState } from './upstream/target.js'
 
 const { Counter, Gauge, Histogram, Registry } = client
@@ -42,8 +42,10 @@ export class GatewayMetrics {
   readonly registry = new Registry()
   private processMetrics = false
 
-  /** What turnpike_requests_total has counted since prom-client last collected it (request-counts.ts). */
-  private readonly requestCounts = new RequestCounts()
+  /** What turnpike_requests_total has counted since prom-client last collected it (scrape-counts.ts). */
+  private readonly requestCounts = new ScrapeCounts<'route' | 'method' | 'status' | 'protocol' | 'upstream'>()
+  /** The same for turnpike_mirror_requests_total. */
+  private readonly mirrorCounts = new ScrapeCounts<'route' | 'result'>()
 
   readonly requestsTotal: client.Counter<'route' | 'method' | 'status' | 'protocol' | 'upstream'> = new Counter({
     name: 'turnpike_requests_total',
@@ -197,11 +199,12 @@ export class GatewayMetrics {
     registers: [this.registry]
   })
 
-  readonly mirrorRequestsTotal = new Counter({
+  readonly mirrorRequestsTotal: client.Counter<'route' | 'result'> = new Counter({
     name: 'turnpike_mirror_requests_total',
     help: 'Mirrored copies by result: sent (answered), failed (no answer), skipped (in-flight cap, body too large or chunked, no target)',
     labelNames: ['route', 'result'] as const,
-    registers: [this.registry]
+    registers: [this.registry],
+    collect: () => { this.mirrorCounts.flushInto(this.mirrorRequestsTotal) }
   })
 
   readonly internalErrorsTotal = new Counter({
@@ -221,13 +224,14 @@ export class GatewayMetrics {
   private readonly requestDurationFor = childCache((route, method, protocol) => this.requestDuration.labels({ route, method, protocol }))
   private readonly requestsTotalFor = childCache((route, method, statusAndProtocol) => {
     const [status, protocol] = statusAndProtocol.split('\u0000') as [string, string]
-    return this.requestCounts.of(route, method, Number(status), protocol)
+    return this.requestCount(route, method, Number(status), protocol as RequestProtocol)
   })
 
   private readonly splitRequestsTotalFor = childCache((routeAndUpstream, method, statusAndProtocol) => {
     const [route, upstream] = routeAndUpstream.split('\u0000') as [string, string]
     const [status, protocol] = statusAndProtocol.split('\u0000') as [string, string]
-    return this.requestCounts.of(route, method, Number(status), protocol, upstream)
+    return this.requestCounts.of(`${route}\u0000${method}\u0000${status}\u0000${protocol}\u0000${upstream}`,
+      () => ({ route, method, status, protocol, upstream }))
   })
 
   /** By the target's long-lived state: an identity look-up, no label string built per attempt. */
@@ -238,7 +242,6 @@ export class GatewayMetrics {
   private readonly websocketsFor = childCache((route) => this.websocketConnections.labels(route))
   private readonly pendingFor = childCache((upstream) => this.upstreamPendingRequests.labels(upstream))
   private readonly overloadedFor = childCache((upstream) => this.upstreamOverloadedTotal.labels(upstream))
-  private readonly mirrorFor = childCache((route, result) => this.mirrorRequestsTotal.labels(route, result))
   private readonly pluginErrorsFor = childCache((plugin, route) => this.pluginErrorsTotal.labels(plugin, route))
   private readonly connectionsRefusedFor = {
     'per-ip': this.connectionsRefusedTotal.labels('per-ip'),
@@ -284,8 +287,9 @@ export class GatewayMetrics {
   }
 
   /** A series of turnpike_requests_total that a caller keeps and adds to (`.pending++`) itself. */
-  requestCount (route: string, method: string, status: number, protocol: RequestProtocol): RequestCount {
-    return this.requestCounts.of(route, method, status, protocol)
+  requestCount (route: string, method: string, status: number, protocol: RequestProtocol): PendingCount {
+    return this.requestCounts.of(`${route}\u0000${method}\u0000${status}\u0000${protocol}\u0000`,
+      () => ({ route, method, status: String(status), protocol }))
   }
 
   /** Sets a target's health gauge; undefined removes the series (the target is gone). */
@@ -370,8 +374,9 @@ export class GatewayMetrics {
     this.discoveryFailuresTotal.labels(upstream).inc()
   }
 
-  countMirror (route: string, result: 'sent' | 'failed' | 'skipped'): void {
-    this.mirrorFor(route, result).inc()
+  /** A series of turnpike_mirror_requests_total that a mirror keeps and adds to (`.pending++`) itself. */
+  mirrorCount (route: string, result: 'sent' | 'failed' | 'skipped'): PendingCount {
+    return this.mirrorCounts.of(`${route}\u0000${result}`, () => ({ route, result }))
   }
 
   countInternalError (event: string): void {

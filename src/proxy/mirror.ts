@@ -12,6 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import type { Dispatcher } from 'undici'
 import type { GatewayMetrics } from '../metrics.js'
+import type { PendingCount } from '../scrape-counts.js'
 import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import type { Target } from '../upstream/target.js'
@@ -34,6 +35,8 @@ export class Mirror {
    * in a collection.
    */
   private newest: DroppedAnswer | null = null
+  /** This route's series of turnpike_mirror_requests_total, found once (scrape-counts.ts). */
+  private counts: Readonly<Record<'sent' | 'failed' | 'skipped', PendingCount>> | null = null
 
   constructor (private readonly route: string, readonly upstream: Upstream, readonly percent: number, readonly maxInFlight: number,
     private readonly random: () => number = Math.random) {}
@@ -57,7 +60,7 @@ export class Mirror {
     if (this.percent < 100 && this.random() * 100 >= this.percent) return forward(request, reply, route, upstream, settings)
     const req = request.raw
     if (!mirrorsBody(req)) {
-      settings.metrics.countMirror(this.route, 'skipped')
+      this.count(settings.metrics, 'skipped')
       return forward(request, reply, route, upstream, settings)
     }
     // The same checks as any request (413, a malformed body, 100-continue).
@@ -65,7 +68,7 @@ export class Mirror {
     if (body === req) return this.forwardRead(request, reply, route, upstream, settings)
     const real = forward(request, reply, route, upstream, settings, body)
     if (body === null) this.send(request, route, settings, null)
-    else settings.metrics.countMirror(this.route, 'skipped') // a body that is not the request itself (after an upgrade): not copied
+    else this.count(settings.metrics, 'skipped') // a body that is not the request itself (after an upgrade): not copied
     return real
   }
 
@@ -82,6 +85,15 @@ export class Mirror {
     await real
   }
 
+  private count (metrics: GatewayMetrics, result: 'sent' | 'failed' | 'skipped'): void {
+    const counts = this.counts ??= Object.freeze({
+      sent: metrics.mirrorCount(this.route, 'sent'),
+      failed: metrics.mirrorCount(this.route, 'failed'),
+      skipped: metrics.mirrorCount(this.route, 'skipped')
+    })
+    counts[result].pending++
+  }
+
   /** The generation is done: copies still waiting are cut (counted failed), no new ones go. */
   close (): void {
     this.closed = true
@@ -94,17 +106,17 @@ export class Mirror {
     if (copy.newer === null) this.newest = copy.older
     else copy.newer.older = copy.older
     if (copy.older !== null) copy.older.newer = copy.newer
-    metrics.countMirror(this.route, ok ? 'sent' : 'failed')
+    this.count(metrics, ok ? 'sent' : 'failed')
   }
 
   private send (request: FastifyRequest, route: CompiledRoute, settings: ForwardSettings, body: Buffer | null): void {
     if (this.inFlight >= this.maxInFlight || this.closed) {
-      settings.metrics.countMirror(this.route, 'skipped')
+      this.count(settings.metrics, 'skipped')
       return
     }
     const target = this.upstream.balancer.pick({ clientIp: clientIpOf(request), hashKey: undefined })
     if (target === undefined) {
-      settings.metrics.countMirror(this.route, 'skipped')
+      this.count(settings.metrics, 'skipped')
       return
     }
     this.inFlight++

@@ -2,7 +2,7 @@
 // line, worked out once per route when its scope is built, so the per-request cost is
 // what must be per request. The duration histogram's child (prom-client hashes its label
 // values on every `.labels()` call) and the request count (a plain number,
-// ../request-counts.ts) are kept per protocol, method and status: the protocol picks one
+// ../scrape-counts.ts) are kept per protocol, method and status: the protocol picks one
 // of three tables by comparing against constants, then two small Map look-ups, and no
 // string is built. The access log is a pino child that serialized the route's name
 // (and its upstream, when it has one) once, and, with the gateway's own logger, an
@@ -11,14 +11,14 @@ import type { Logger } from 'pino'
 import { AccessLine } from '../access-line.js'
 import type { LineSink } from '../log-sink.js'
 import type { GatewayMetrics, RequestProtocol } from '../metrics.js'
-import type { RequestCount } from '../request-counts.js'
+import type { PendingCount } from '../scrape-counts.js'
 import type { CompiledRoute } from './compiled-route.js'
 
 type Histogram = ReturnType<GatewayMetrics['requestDuration']['labels']>
 
 interface MethodMeters {
   readonly duration: Histogram
-  readonly byStatus: Map<number, RequestCount>
+  readonly byStatus: Map<number, PendingCount>
 }
 
 export class RouteMeter {
