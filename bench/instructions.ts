@@ -22,14 +22,14 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path'
 import { Pool } from 'undici'
 import { freePort, waitFor200 } from './net.js'
-import { singleRoute, type TurnpikeConfig } from './targets/turnpike.js'
+import { singleRoute, withRateLimit, type TurnpikeConfig } from './targets/turnpike.js'
 import { hundredDiscovered, hundredStatic, mirroredRoute } from './targets/upstreams.js'
 import type { BenchContext } from './targets/types.js'
 
 const WARM = Number(process.env.WARM ?? 20_000)
 const MEASURE = Number(process.env.MEASURE ?? 4_000)
 const CONC = Number(process.env.CONC ?? 1)
-const CONFIGS: Record<string, TurnpikeConfig> = { single: singleRoute, static100: hundredStatic, dns100: hundredDiscovered(), mirror: mirroredRoute }
+const CONFIGS: Record<string, TurnpikeConfig> = { single: singleRoute, ratelimit: withRateLimit, static100: hundredStatic, dns100: hundredDiscovered(), mirror: mirroredRoute }
 
 function hasValgrind (): boolean {
   return spawnSync('valgrind', ['--version']).status === 0 && spawnSync('callgrind_control', ['--version']).status === 0

@@ -8,7 +8,7 @@
 //   node --import tsx bench/side-by-side.ts one:dist:single mirror:dist:mirror \
 //     base-mirror:dist-baseline:mirror static:dist:static100 dns:dist:dns100
 //
-// NAME:DIST:CONFIG[:prof], CONFIG one of single, static100, dns100, mirror (DIST `floor`:
+// NAME:DIST:CONFIG[:prof], CONFIG one of single, ratelimit, static100, dns100, mirror (DIST `floor`:
 // bench/floor-proxy.ts, CONFIG ignored); `prof` adds
 // --cpu-prof (profiles in /tmp/side-by-side/prof-NAME); a field that starts with `--` is
 // node flags, comma-separated. Env: ROUNDS (5), SECS (5). wrk,
@@ -18,14 +18,14 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { cpuMs } from './cpu.js'
 import { freePort, waitFor200 } from './net.js'
-import { singleRoute, type TurnpikeConfig } from './targets/turnpike.js'
+import { singleRoute, withRateLimit, type TurnpikeConfig } from './targets/turnpike.js'
 import type { BenchContext } from './targets/types.js'
 import { hundredDiscovered, hundredStatic, mirroredRoute } from './targets/upstreams.js'
 
 const SECS = Number(process.env.SECS ?? 5)
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const TMP = '/tmp/side-by-side'
-const CONFIGS: Record<string, TurnpikeConfig> = { single: singleRoute, static100: hundredStatic, dns100: hundredDiscovered(), mirror: mirroredRoute }
+const CONFIGS: Record<string, TurnpikeConfig> = { single: singleRoute, ratelimit: withRateLimit, static100: hundredStatic, dns100: hundredDiscovered(), mirror: mirroredRoute }
 
 interface Gateway { name: string, pid: number, url: string, proc: ChildProcess, samples: number[] }
 
