@@ -9,17 +9,20 @@
 //
 //   node --import tsx bench/instructions.ts now:dist before:/path/to/other/dist floor:floor
 //
-// NAME:DIST[:CONFIG] (DIST `floor`: bench/floor-proxy.ts; CONFIG as in side-by-side.ts,
-// default single). Each target runs under callgrind with instrumentation off while it
+// NAME:DIST[:CONFIG[:h2]] (DIST `floor`: bench/floor-proxy.ts; CONFIG as in
+// side-by-side.ts, default single; `h2`: `server.http2: true` and the load over h2c, one
+// session per connection, one stream at a time on each). Each target runs under callgrind with instrumentation off while it
 // warms up (WARM requests), then on for MEASURE requests, all over the same CONC
 // keep-alive connections (new connections in between make V8 deoptimize and recompile
 // node's HTTP code, which would land in the count). Env: WARM (20000), MEASURE (4000),
-// CONC (1: one request per event-loop turn, the most repeatable). The access log goes to
+// CONC (1: one request per event-loop turn, the most repeatable), NODE_FLAGS (for the
+// gateway, e.g. --perf-basic-prof to name JIT code: /tmp/perf-PID.map, PID printed). The access log goes to
 // /dev/null, and the config lives in a directory of its own: the config watcher wakes
 // for every write in its directory.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { connect, constants as h2 } from 'node:http2'
 import { Pool } from 'undici'
 import { freePort, waitFor200 } from './net.js'
 import { singleRoute, withRateLimit, type TurnpikeConfig } from './targets/turnpike.js'
@@ -29,14 +32,48 @@ import type { BenchContext } from './targets/types.js'
 const WARM = Number(process.env.WARM ?? 20_000)
 const MEASURE = Number(process.env.MEASURE ?? 4_000)
 const CONC = Number(process.env.CONC ?? 1)
+const NODE_FLAGS = (process.env.NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
 const CONFIGS: Record<string, TurnpikeConfig> = { single: singleRoute, ratelimit: withRateLimit, static100: hundredStatic, dns100: hundredDiscovered(), mirror: mirroredRoute }
 
 function hasValgrind (): boolean {
   return spawnSync('valgrind', ['--version']).status === 0 && spawnSync('callgrind_control', ['--version']).status === 0
 }
 
+interface LoadClient {
+  /** One GET on connection `i`; its status. */
+  get: (i: number) => Promise<number>
+  close: () => Promise<void>
+}
+
+function h1Client (target: URL): LoadClient {
+  const pool = new Pool(target.origin, { connections: CONC })
+  return {
+    async get () {
+      const answer = await pool.request({ path: target.pathname, method: 'GET' })
+      await answer.body.text()
+      return answer.statusCode
+    },
+    close: async () => { await pool.close() }
+  }
+}
+
+function h2Client (target: URL): LoadClient {
+  const sessions = Array.from({ length: CONC }, () => connect(target.origin))
+  return {
+    get: async (i) => await new Promise<number>((resolve, reject) => {
+      const stream = (sessions[i] as ReturnType<typeof connect>).request({ [h2.HTTP2_HEADER_PATH]: target.pathname })
+      let status = 0
+      stream.on('response', (headers) => { status = Number(headers[h2.HTTP2_HEADER_STATUS]) })
+      stream.on('error', reject)
+      stream.resume()
+      stream.on('end', () => { resolve(status) })
+    }),
+    close: async () => { await Promise.all(sessions.map(async (session) => await new Promise<void>((resolve) => { session.close(resolve) }))) }
+  }
+}
+
 /** Starts `args` under callgrind on CPU 1, counts MEASURE requests after WARM; instructions per request. */
-async function count (name: string, args: string[], url: string, dir: string): Promise<number> {
+async function count (name: string, args: string[], url: string, dir: string, http2: boolean): Promise<number> {
   const out = join(dir, `callgrind.${name}`)
   const proc = spawn('taskset', ['-c', '1', 'valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, ...args],
     { stdio: ['ignore', 'ignore', 'pipe'] })
@@ -48,16 +85,12 @@ async function count (name: string, args: string[], url: string, dir: string): P
     // The warm-up also runs over the measured connections: see the top of this file.
     const pid = String(proc.pid)
     const target = new URL(url)
-    const pool = new Pool(target.origin, { connections: CONC })
+    const client = http2 ? h2Client(target) : h1Client(target)
     const run = async (requests: number): Promise<number> => {
       let left = requests
       let failed = 0
-      await Promise.all(Array.from({ length: CONC }, async () => {
-        while (left-- > 0) {
-          const answer = await pool.request({ path: target.pathname, method: 'GET' })
-          await answer.body.text()
-          if (answer.statusCode !== 200) failed++
-        }
+      await Promise.all(Array.from({ length: CONC }, async (_, i) => {
+        while (left-- > 0) if (await client.get(i) !== 200) failed++
       }))
       return failed
     }
@@ -66,8 +99,9 @@ async function count (name: string, args: string[], url: string, dir: string): P
     failed += await run(MEASURE)
     spawnSync('callgrind_control', ['-d', pid], { stdio: 'ignore' })
     spawnSync('callgrind_control', ['-i', 'off', pid], { stdio: 'ignore' })
-    await pool.close()
+    await client.close()
     if (failed > 0) throw new Error(`${name}: ${failed} requests did not answer 200`)
+    if (NODE_FLAGS.length > 0) console.log(`${name}: pid ${pid}`)
   } catch (err) {
     throw new Error(`${name}: ${err instanceof Error ? err.message : String(err)}\n${stderr.slice(-2000)}`, { cause: err })
   } finally {
@@ -97,7 +131,8 @@ async function main (): Promise<void> {
     const ctx = { backendUrl: `http://127.0.0.1:${port}`, tmpDir: dir } as BenchContext
     const results: Array<[string, number]> = []
     for (const spec of process.argv.slice(2)) {
-      const [name, dist, kind = 'single'] = spec.split(':') as [string, string, string | undefined]
+      const [name, dist, kind = 'single', mode] = spec.split(':') as [string, string, string | undefined, string | undefined]
+      const http2 = mode === 'h2'
       const gatewayPort = await freePort()
       let args: string[]
       if (dist === 'floor') {
@@ -108,10 +143,11 @@ async function main (): Promise<void> {
         const configDir = join(dir, `config-${name}`)
         mkdirSync(configDir)
         const file = join(configDir, 'gateway.yaml')
-        writeFileSync(file, await config(ctx, { port: gatewayPort, adminPort: await freePort() }))
-        args = [process.execPath, `${dist}/src/cli/main.js`, 'start', '-c', file]
+        const text = await config(ctx, { port: gatewayPort, adminPort: await freePort() })
+        writeFileSync(file, http2 ? text.replace(/^server:\n/m, 'server:\n  http2: true\n') : text)
+        args = [process.execPath, ...NODE_FLAGS, `${dist}/src/cli/main.js`, 'start', '-c', file]
       }
-      const perRequest = await count(name, args, `http://127.0.0.1:${gatewayPort}/api/hello`, dir)
+      const perRequest = await count(name, args, `http://127.0.0.1:${gatewayPort}/api/hello`, dir, http2)
       results.push([name, perRequest])
       console.log(`${name}: ${Math.round(perRequest)} instructions a request`)
     }
