@@ -127,6 +127,19 @@ test('a refused stream is sent once more on a new stream: GET, and a POST with a
   }
 })
 
+test('a refused stream with a body: sent again up to 64 KiB (read whole first), a larger one streams once and answers 502', async () => {
+  for (const [size, status, streams] of [[64 * 1024, 200, 2], [64 * 1024 + 1, 502, 1]] as const) {
+    up.reset((stream, n, got) => {
+      if (n === 1) stream.close(constants.NGHTTP2_REFUSED_STREAM)
+      else ok(`second:${got.length}`)(stream, n, got)
+    })
+    const res = await send('/large', { method: 'POST', body: 'x'.repeat(size) })
+    assert.equal(res.status, status, `${size} bytes: ${res.body}`)
+    if (status === 200) assert.equal(res.body, `second:${size}`)
+    assert.equal(up.streams(), streams, `${size} bytes`)
+  }
+})
+
 test('a refused stream on a route with retries is not one of its retries', async () => {
   const before = await retriesMetric('retried')
   up.reset((stream, n, got) => {
