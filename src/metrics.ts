@@ -230,8 +230,7 @@ export class GatewayMetrics {
   private readonly splitRequestsTotalFor = childCache((routeAndUpstream, method, statusAndProtocol) => {
     const [route, upstream] = routeAndUpstream.split('\u0000') as [string, string]
     const [status, protocol] = statusAndProtocol.split('\u0000') as [string, string]
-    return this.requestCounts.of(`${route}\u0000${method}\u0000${status}\u0000${protocol}\u0000${upstream}`,
-      () => ({ route, method, status, protocol, upstream }))
+    return this.requestCount(route, method, Number(status), protocol as RequestProtocol, upstream)
   })
 
   /** By the target's long-lived state: an identity look-up, no label string built per attempt. */
@@ -286,10 +285,12 @@ export class GatewayMetrics {
     else this.splitRequestsTotalFor(route + '\u0000' + upstream, method, status + '\u0000' + protocol).pending++
   }
 
-  /** A series of turnpike_requests_total that a caller keeps and adds to (`.pending++`) itself. */
-  requestCount (route: string, method: string, status: number, protocol: RequestProtocol): PendingCount {
-    return this.requestCounts.of(`${route}\u0000${method}\u0000${status}\u0000${protocol}\u0000`,
-      () => ({ route, method, status: String(status), protocol }))
+  /** A series of turnpike_requests_total that a caller keeps and adds to (`.pending++`) itself; `upstream` on split routes. */
+  requestCount (route: string, method: string, status: number, protocol: RequestProtocol, upstream?: string): PendingCount {
+    return this.requestCounts.of(`${route}\u0000${method}\u0000${status}\u0000${protocol}\u0000${upstream ?? ''}`,
+      () => upstream === undefined
+        ? { route, method, status: String(status), protocol }
+        : { route, method, status: String(status), protocol, upstream })
   }
 
   /** Sets a target's health gauge; undefined removes the series (the target is gone). */

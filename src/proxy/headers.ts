@@ -21,15 +21,13 @@ export type OutgoingHeaders = Record<string, string | string[]>
 export interface HeaderEdit {
   /** Lower-case header name → value, applied after removals. */
   readonly set: ReadonlyArray<readonly [string, string]>
-  /** Lower-case header names the route removes. */
-  readonly remove: readonly string[]
   /**
    * Names never copied from the other side: hop-by-hop headers, on the way upstream the
-   * ones the gateway sets itself, and `remove`. One look-up per header instead of a
+   * ones the gateway sets itself, and the route's removals. One look-up per header instead of a
    * check per rule and a delete after the copy.
    */
   readonly notCopied: ReadonlySet<string>
-  /** `remove` names the gateway itself has set by the time the edit applies (upstream side only). */
+  /** Removed names the gateway itself has set by the time the edit applies (upstream side only). */
   readonly removeAfter: readonly string[]
 }
 
@@ -43,7 +41,6 @@ export function compileHeaderEdit (edit: { set?: Record<string, string>, remove?
   const owned = direction === 'upstream' ? GATEWAY_OWNED : new Set<string>()
   return Object.freeze({
     set: Object.freeze(Object.entries(edit?.set ?? {}).map(([k, v]) => Object.freeze([k.toLowerCase(), v] as const))),
-    remove: Object.freeze(remove),
     notCopied: new Set([...HOP_BY_HOP, ...owned, ...remove]),
     removeAfter: Object.freeze(remove.filter((name) => owned.has(name)))
   })

@@ -8,8 +8,6 @@ import { compileHeaderEdit, type HeaderEdit } from '../proxy/headers.js'
 /** Methods a route without `match.methods` accepts. TRACE and CONNECT are never proxied. */
 export const DEFAULT_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
-export type { HeaderEdit }
-
 export interface CompiledRoute {
   readonly name: string
   /** Position in the file: the last tie-breaker. */
