@@ -6,6 +6,12 @@ export interface BenchArgs {
   durationS: number
   warmupS: number
   connections: number
+  /**
+   * Offered load in requests/s over all connections, or null for as fast as the proxy
+   * answers. With a rate below saturation, CPU per request compares processes that are
+   * not fighting the load generator for a core (the workers case on a 2-core machine).
+   */
+  rate: number | null
   /** Target names to run, in list order; null = all. */
   only: string[] | null
   writeDocs: boolean
@@ -25,6 +31,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --duration S        seconds measured per target per round (default 10)
   --warmup S          seconds of discarded load before each measurement (default 2)
   --connections N     concurrent connections (default 50)
+  --rate N            offer N requests/s over all connections instead of as many as the
+                      proxy answers (wrk: a per-connection delay; autocannon: overallRate)
   --only a,b          targets to run (direct, turnpike, floor, bare, nginx, …)
   --loadgen NAME      wrk | autocannon (default: wrk when installed)
   --no-pin            do not pin processes to CPUs with taskset
@@ -53,6 +61,7 @@ export function parseBenchArgs (argv: string[]): BenchArgs {
       duration: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
+      rate: { type: 'string' },
       only: { type: 'string' },
       loadgen: { type: 'string' },
       backend: { type: 'string' },
@@ -73,6 +82,7 @@ export function parseBenchArgs (argv: string[]): BenchArgs {
     durationS: int('duration', values.duration, 10, 1, 600),
     warmupS: int('warmup', values.warmup, 2, 0, 60),
     connections: int('connections', values.connections, 50, 1, 10_000),
+    rate: values.rate === undefined ? null : int('rate', values.rate, 0, 1, 10_000_000),
     only: values.only === undefined ? null : values.only.split(',').map((s) => s.trim()).filter((s) => s !== ''),
     writeDocs: values['write-docs'],
     loadgen,

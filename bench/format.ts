@@ -25,7 +25,7 @@ export function formatReport (report: BenchReport): string {
     `Run ${report.finishedAt.slice(0, 16).replace('T', ' ')} UTC · ${report.machine.cpuModel} × ${report.machine.cpus} · ` +
       `Node ${report.machine.node} · ${report.machine.nginx ?? 'no nginx'}`,
     `${s.rounds} round${s.rounds === 1 ? '' : 's'} (interleaved) × ${s.durationS}s (+${s.warmupS}s warm-up) per target · ` +
-      `${s.connections} connections · ${s.loadgenCommand} · load average at start ${report.machine.loadavgAtStart}`,
+      `${s.connections} connections · offered ${String(s.rate ?? 'as fast as answered')}${typeof s.rate === 'number' ? ' req/s' : ''} · ${s.loadgenCommand} · load average at start ${report.machine.loadavgAtStart}`,
     `${s.pinning} · backend: ${String(s.backend ?? 'node:http')}`,
     '',
     table(
@@ -45,7 +45,10 @@ export function formatReport (report: BenchReport): string {
   const goals = floors(report)
   if (goals.length > 0) {
     parts.push('', table(['goal', 'target', 'measured', 'limit', 'met'],
-      goals.map((g) => [g.goal, g.target, times(g.measured), `${g.goal.startsWith('req/s') ? '≥' : '≤'} ${times(g.limit)}`, g.met ? 'yes' : 'NO'])))
+      goals.map((g) => {
+        const show = g.unit === '×' ? times : (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(1)} µs`
+        return [g.goal, g.target, show(g.measured), `${g.goal.startsWith('req/s') ? '≥' : '≤'} ${show(g.limit)}`, g.met ? 'yes' : 'NO']
+      })))
   }
   const errored = report.targets.filter((t) => t.errors > 0).map((t) => t.name)
   if (errored.length > 0) parts.push('', `Warning: ${errored.join(', ')} had errors (non-2xx or socket errors); their numbers are suspect.`)

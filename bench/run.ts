@@ -35,10 +35,10 @@ function chooseTargets (only: string[] | null): Target[] {
   return TARGETS.filter((t) => only.includes(t.name))
 }
 
-function chooseLoadGenerator (args: BenchArgs, procs: ProcessRegistry): LoadGenerator {
+function chooseLoadGenerator (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): LoadGenerator {
   const wrk = findExecutable('wrk')
   if (args.loadgen === 'wrk' && wrk === null) throw new Error('--loadgen wrk: wrk is not installed (apt-get install -y wrk)')
-  if (wrk !== null && args.loadgen !== 'autocannon') return wrkGenerator(procs, wrk, SIDE_CPU)
+  if (wrk !== null && args.loadgen !== 'autocannon') return wrkGenerator(procs, wrk, SIDE_CPU, tmpDir)
   return autocannonGenerator(procs, ROOT, SIDE_CPU)
 }
 
@@ -54,8 +54,8 @@ async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): 
   const startedAt = new Date().toISOString()
   const machine = describeMachine()
   const targets = chooseTargets(args.only)
-  const loadgen = chooseLoadGenerator(args, procs)
-  const load: LoadOptions = { connections: args.connections, durationS: args.durationS }
+  const loadgen = chooseLoadGenerator(args, procs, tmpDir)
+  const load: LoadOptions = { connections: args.connections, durationS: args.durationS, ...(args.rate === null ? {} : { rate: args.rate }) }
   const pinning = procs.pin
     ? `pinned with taskset: proxy under test on CPU ${PROXY_CPU}; load generator, backend and this script on CPU ${SIDE_CPU}`
     : 'not pinned (no taskset, fewer than 2 CPUs, or --no-pin): every process shares every core'
@@ -128,6 +128,7 @@ async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): 
       durationS: args.durationS,
       warmupS: args.warmupS,
       connections: args.connections,
+      rate: args.rate ?? 'as fast as answered',
       loadgen: loadgen.name,
       loadgenCommand: loadgen.describe(load),
       pinned: procs.pin,
@@ -142,7 +143,7 @@ async function bench (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): 
 /** --redis-stall: the one scenario, printed and written to bench/results/redis-stall.json. */
 async function redisStall (args: BenchArgs, procs: ProcessRegistry, tmpDir: string): Promise<number> {
   if (findExecutable('redis-server') === null) throw new Error('--redis-stall: redis-server is not installed')
-  const loadgen = chooseLoadGenerator(args, procs)
+  const loadgen = chooseLoadGenerator(args, procs, tmpDir)
   const startBackend = () => startNodeChild(procs, { name: 'backend', root: ROOT, script: 'bench/backend.ts', args: [], cpu: SIDE_CPU })
   const backend = await startBackend()
   const ctx: BenchContext = { root: ROOT, tmpDir, backendUrl: backend.url, startBackend, procs, proxyCpu: PROXY_CPU }

@@ -9,10 +9,10 @@ const GRACE_MS = 30_000
 export function autocannonGenerator (procs: ProcessRegistry, root: string, cpu: number): LoadGenerator {
   return {
     name: 'autocannon',
-    describe: (o) => `autocannon (programmatic) connections=${o.connections} duration=${o.durationS}s`,
+    describe: (o) => `autocannon (programmatic) connections=${o.connections} duration=${o.durationS}s${o.rate === undefined ? '' : ` overallRate=${o.rate}`}`,
     async run (url, o) {
       const script = join(root, 'bench', 'load', 'autocannon-child.ts')
-      const proc = procs.spawn('autocannon', process.execPath, ['--import', 'tsx', script, url, String(o.connections), String(o.durationS), JSON.stringify(o.headers ?? {})], {
+      const proc = procs.spawn('autocannon', process.execPath, ['--import', 'tsx', script, url, String(o.connections), String(o.durationS), JSON.stringify(o.headers ?? {}), String(o.rate ?? 0)], {
         cpu,
         cwd: root
       })

@@ -13,6 +13,8 @@ export interface LoadResult {
 export interface LoadOptions {
   connections: number
   durationS: number
+  /** Requests/s offered over all connections (undefined: as fast as answers come). */
+  rate?: number
   headers?: Record<string, string>
 }
 
