@@ -15,7 +15,8 @@
 // warms up (WARM requests), then on for MEASURE requests, all over the same CONC
 // keep-alive connections (new connections in between make V8 deoptimize and recompile
 // node's HTTP code, which would land in the count). Env: WARM (20000), MEASURE (4000),
-// CONC (1: one request per event-loop turn, the most repeatable), NODE_FLAGS (for the
+// CONC (1: one request per event-loop turn, the most repeatable), CPU (1: the gateway's
+// core; the backend gets the other), NODE_FLAGS (for the
 // gateway, e.g. --perf-basic-prof to name JIT code: /tmp/perf-PID.map, PID printed). The access log goes to
 // /dev/null, and the config lives in a directory of its own: the config watcher wakes
 // for every write in its directory.
@@ -32,6 +33,8 @@ import type { BenchContext } from './targets/types.js'
 const WARM = Number(process.env.WARM ?? 20_000)
 const MEASURE = Number(process.env.MEASURE ?? 4_000)
 const CONC = Number(process.env.CONC ?? 1)
+/** The core the gateway runs on (the backend and the load take the other). */
+const CPU = Number(process.env.CPU ?? 1)
 const NODE_FLAGS = (process.env.NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
 const CONFIGS: Record<string, TurnpikeConfig> = { single: singleRoute, ratelimit: withRateLimit, static100: hundredStatic, dns100: hundredDiscovered(), mirror: mirroredRoute }
 
@@ -75,7 +78,7 @@ function h2Client (target: URL): LoadClient {
 /** Starts `args` under callgrind on CPU 1, counts MEASURE requests after WARM; instructions per request. */
 async function count (name: string, args: string[], url: string, dir: string, http2: boolean): Promise<number> {
   const out = join(dir, `callgrind.${name}`)
-  const proc = spawn('taskset', ['-c', '1', 'valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, ...args],
+  const proc = spawn('taskset', ['-c', String(CPU), 'valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, ...args],
     { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   proc.stderr.on('data', (d: Buffer) => { stderr += String(d) })
@@ -122,7 +125,7 @@ async function main (): Promise<void> {
     return
   }
   const dir = mkdtempSync('/tmp/turnpike-instructions-')
-  const backend = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', 'bench/backend.ts'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const backend = spawn('taskset', ['-c', String(1 - CPU), process.execPath, '--import', 'tsx', 'bench/backend.ts'], { stdio: ['ignore', 'pipe', 'inherit'] })
   try {
     const port = await new Promise<string>((resolve) => backend.stdout.on('data', (d: Buffer) => {
       const m = /listening (\d+)/.exec(String(d))
