@@ -18,7 +18,7 @@ import type { CompiledRoute } from '../routing/compiled-route.js'
 import type { Upstream } from '../upstream/upstream-set.js'
 import { pickTarget, type ForwardSettings } from './attempt.js'
 import { attempt, clientError } from './one-attempt.js'
-import { readWhole, requestBody } from './request-body.js'
+import { fitsWhole, readWhole, requestBody } from './request-body.js'
 import { forwardWithRetries } from './retry-loop.js'
 import { mayReplay, resendsRefused, staleReplay } from './stale-connection.js'
 import { MAX_REPLAY_BODY, mayRetryMethod } from '../upstream/retry.js'
@@ -31,7 +31,7 @@ export async function forward (request: FastifyRequest, reply: FastifyReply, rou
   const target = pickTarget(request, reply, upstream)
   const pool = target.state.pool
   let body = given !== undefined ? given : requestBody(req, settings.bodyLimit)
-  if (body === req && resendsRefused(pool) && Number(req.headers['content-length']) <= MAX_REPLAY_BODY) {
+  if (resendsRefused(pool) && fitsWhole(req, body, MAX_REPLAY_BODY)) {
     try {
       body = await readWhole(req)
     } catch (err) {

@@ -153,6 +153,14 @@ export function requestBody (req: IncomingMessage, limit: number): Readable | nu
 }
 
 /**
+ * Whether `body` is the request itself, still to stream, with a Content-Length of at
+ * most `max`: small enough to be read whole first (readWhole) so it can be sent twice.
+ */
+export function fitsWhole (req: IncomingMessage, body: unknown, max: number): boolean {
+  return body === req && Number(req.headers['content-length']) <= max
+}
+
+/**
  * A body of a known, small length (a Content-Length within 64 KiB) read whole, so that
  * it can be sent more than once: by a retry, or to a mirror beside the real upstream.
  */

@@ -40,7 +40,7 @@ import { pickTarget, type ForwardSettings } from './attempt.js'
 import { attempt, clientError } from './one-attempt.js'
 import { HeldStatus, type Hold } from './response-relay.js'
 import { ReplayBody } from './replay-body.js'
-import { readWhole, requestBody } from './request-body.js'
+import { fitsWhole, readWhole, requestBody } from './request-body.js'
 import { resendsRefused, staleReplay } from './stale-connection.js'
 import { isBadGateway } from './upstream-errors.js'
 import { RefusedStream } from '../upstream/refused-stream.js'
@@ -56,7 +56,7 @@ export async function forwardWithRetries (request: FastifyRequest, reply: Fastif
   /** A gRPC body being copied as it streams; replaced by its copy once a retry is decided. */
   let tee: ReplayBody | undefined
   if ((replayable || resendsRefused(target.state.pool)) && body !== null) {
-    if (body === req && Number(req.headers['content-length']) <= MAX_REPLAY_BODY) {
+    if (fitsWhole(req, body, MAX_REPLAY_BODY)) {
       try {
         body = await readWhole(req)
       } catch (err) {
