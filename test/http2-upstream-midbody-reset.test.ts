@@ -163,3 +163,76 @@ test('a NO_ERROR cut is logged and counted as a cut with an error code is', asyn
   }
   assert.deepEqual(seen[1], seen[0])
 })
+
+/**
+ * The whole answer with END_STREAM as soon as the request's head is in, then
+ * RST_STREAM(NO_ERROR) to stop the upload: close() waits for the end to be sent.
+ * `reset` resolves once the stream is closed on the upstream's side.
+ */
+function answerThenStopUpload (reset: Deferred): Answer {
+  return (stream) => {
+    stream.respond({ ':status': 200, 'content-length': '15' })
+    stream.end('complete answer')
+    stream.close(constants.NGHTTP2_NO_ERROR)
+    stream.once('close', reset.resolve)
+  }
+}
+
+const CHUNK = Buffer.alloc(16 * 1024, 'u')
+const CHUNKS = 64 // 1 MiB: well past what is read whole or fits in a window
+
+// Without the drain these stall (the client's upload is never read): a bound, not a timing.
+const STALL = { timeout: 15_000 }
+
+test('a complete answer, then RST_STREAM(NO_ERROR) while an HTTP/1.1 client still uploads: the client gets all of it, and its connection serves the next request', STALL, async () => {
+  const reset = deferred()
+  answer = answerThenStopUpload(reset)
+  const socket = net.connect(gw.port, '127.0.0.1')
+  socket.on('error', () => undefined)
+  let raw = ''
+  socket.on('data', (chunk: Buffer) => { raw += chunk.toString('latin1') })
+  const closed = once(socket, 'close')
+  socket.write(`PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Length: ${CHUNK.length * CHUNKS}\r\n\r\n`)
+  socket.write(CHUNK)
+  await reset.promise // the upstream has answered and reset: the rest of the body goes after that
+  for (let i = 1; i < CHUNKS; i++) {
+    if (!socket.write(CHUNK)) await once(socket, 'drain')
+  }
+  answer = (stream) => { stream.respond({ ':status': 200, 'content-length': '5' }); stream.end('again') }
+  socket.write('GET /again HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+  await closed
+  const answers = raw.split(/(?=HTTP\/1\.1 )/)
+  assert.equal(answers.length, 2, raw)
+  assert.match(answers[0] as string, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\ncomplete answer$/)
+  assert.match(answers[1] as string, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nagain$/)
+})
+
+test('a complete answer, then RST_STREAM(NO_ERROR) while an HTTP/2 client still uploads: the client gets all of it, ended', STALL, async () => {
+  const reset = deferred()
+  answer = answerThenStopUpload(reset)
+  const session = await openSession(gw.url)
+  try {
+    const stream = session.request({ ':method': 'PUT', ':path': '/upload' })
+    stream.on('error', () => undefined)
+    const closed = new Promise((resolve) => stream.once('close', resolve))
+    let status = 0
+    let got = ''
+    let ended = false
+    stream.on('response', (head) => { status = Number(head[':status']) })
+    stream.on('data', (chunk: Buffer) => { got += chunk.toString() })
+    stream.on('end', () => { ended = true })
+    stream.write(CHUNK)
+    await reset.promise
+    for (let i = 1; i < CHUNKS && !stream.destroyed; i++) {
+      if (!stream.write(CHUNK)) await Promise.race([once(stream, 'drain'), closed])
+    }
+    if (!stream.destroyed) stream.end()
+    await closed
+    assert.equal(status, 200)
+    assert.equal(got, 'complete answer')
+    assert.ok(ended, 'the answer ended')
+    assert.equal(stream.rstCode, constants.NGHTTP2_NO_ERROR)
+  } finally {
+    session.close()
+  }
+})

@@ -204,10 +204,15 @@ export class Http2Dispatcher extends Dispatcher {
     }
     try {
       for await (const chunk of body) {
-        if (stream.destroyed) return
+        // The stream is gone: the upstream had answered in full and stopped the upload
+        // (RST_STREAM(NO_ERROR) after END_STREAM), or it failed. The rest is read and
+        // dropped, so the client may finish sending and its connection stays usable;
+        // leaving the loop would destroy the client's request, and with it an HTTP/1.1
+        // connection that would then never read the rest of the body.
+        if (stream.destroyed) continue
         if (!stream.write(chunk)) await new Promise<void>((resolve) => { stream.once('drain', resolve).once('close', resolve) })
       }
-      stream.end()
+      if (!stream.destroyed) stream.end()
     } catch (err) {
       control.abort(err as Error) // the client's body failed (over the limit, or it left)
     }
