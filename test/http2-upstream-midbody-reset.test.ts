@@ -236,3 +236,27 @@ test('a complete answer, then RST_STREAM(NO_ERROR) while an HTTP/2 client still 
     session.close()
   }
 })
+
+test('a long upload to an HTTP/2 upstream: each wait for its flow-control window gives its listeners back', async () => {
+  const warnings: Error[] = []
+  const onWarning = (w: Error): void => { warnings.push(w) }
+  process.on('warning', onWarning)
+  try {
+    answer = (stream) => {
+      let seen = 0
+      stream.on('data', (chunk: Buffer) => { seen += chunk.length })
+      stream.on('end', () => {
+        stream.respond({ ':status': 200 })
+        stream.end(String(seen))
+      })
+    }
+    const size = 4 * 1024 * 1024
+    const res = await request(`${gw.url}/long-upload`, { method: 'PUT', body: Buffer.alloc(size) })
+    assert.equal(res.statusCode, 200)
+    assert.equal(await res.body.text(), String(size))
+    // Node warns once a stream holds more than 10 'close' listeners: a leak of one per wait.
+    assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map(String), [])
+  } finally {
+    process.off('warning', onWarning)
+  }
+})

@@ -71,6 +71,17 @@ function watchEndStream (stream: ClientHttp2Stream, onEndStream: () => void): vo
   }
 }
 
+/** Resolves when `stream` takes writes again, or is gone; the listener of the other event goes too, so they do not pile up over a long upload. */
+async function writable (stream: ClientHttp2Stream): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done).off('close', done)
+      resolve()
+    }
+    stream.on('drain', done).on('close', done)
+  })
+}
+
 function plainHeaders (headers: IncomingHttpHeaders): Headers {
   const out: Headers = {}
   for (const name in headers) {
@@ -210,7 +221,7 @@ export class Http2Dispatcher extends Dispatcher {
         // leaving the loop would destroy the client's request, and with it an HTTP/1.1
         // connection that would then never read the rest of the body.
         if (stream.destroyed) continue
-        if (!stream.write(chunk)) await new Promise<void>((resolve) => { stream.once('drain', resolve).once('close', resolve) })
+        if (!stream.write(chunk)) await writable(stream)
       }
       if (!stream.destroyed) stream.end()
     } catch (err) {
