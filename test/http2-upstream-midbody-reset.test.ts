@@ -3,7 +3,8 @@
 // the client sees a cut (HTTP/1.1: the connection closed before the body's end; HTTP/2:
 // its stream reset), logged and counted as a reset with an error code is. The same reset
 // after END_STREAM only stops the request's upload (RFC 9113 §8.1): the answer is
-// complete, and the client gets all of it.
+// complete, the client gets all of it, and the rest of its upload is read and dropped.
+// And a long upload's waits for the stream's window leave no listeners behind.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2'
