@@ -103,6 +103,29 @@ test('unary and the three streaming shapes pass through with metadata and traile
   }
 })
 
+test('a server that ends a bidi call while the client still streams: its messages, OK and trailers reach the client', async () => {
+  const gw = await startGateway(config())
+  const client = echoClient(`127.0.0.1:${gw.port}`)
+  try {
+    const md = new grpc.Metadata()
+    md.set('x-meta', 'open')
+    const bidi = client.Bidi(md) as grpc.ClientDuplexStream<{ text: string }, { text: string }>
+    const got: string[] = []
+    bidi.on('data', (m: { text: string }) => got.push(m.text))
+    const status = new Promise<grpc.StatusObject>((resolve) => bidi.once('status', resolve))
+    bidi.on('error', () => undefined)
+    bidi.write({ text: 'x' })
+    bidi.write({ text: 'end' }) // the client never half-closes: the server ends the call
+    const s = await status
+    assert.equal(s.code, grpc.status.OK, s.details)
+    assert.equal(s.metadata.get('x-trailer')[0], 'done:open')
+    assert.deepEqual(got, ['re:x', 're:end'])
+  } finally {
+    client.close()
+    await gw.close()
+  }
+})
+
 test("the gateway's own answers are gRPC statuses: no route, auth, rate limit, no healthy target, deadline", async () => {
   const logs = new LogCapture()
   const gw = await startGateway(config('logging: { level: info, accessLog: true }'), { logger: logs.logger })

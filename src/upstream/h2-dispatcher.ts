@@ -14,11 +14,13 @@
 // A session idle for `pool.keepAlive` closes (GOAWAY); one the peer closes is dropped.
 //
 // A stream that ends before its answer is complete fails with UND_ERR_SOCKET, as a
-// reset HTTP/1.1 connection does: a reset (RST_STREAM with an error code), a session
+// reset HTTP/1.1 connection does: a reset (RST_STREAM, whatever its code), a session
 // destroyed or a socket closed under it. Node ends such a stream's readable side as if
-// it were complete (it pushes EOF on close), so 'end' alone is not trusted: an end
-// without a response head, or with a reset code, is the failure it is. A stream the
-// upstream never processed fails with RefusedStream (refused-stream.ts).
+// it were complete (it pushes EOF on close), so 'end' alone is not trusted: an answer is
+// complete only with END_STREAM, whose EOF Node pushes while the stream is still open
+// (see watchEndStream). RST_STREAM(NO_ERROR) after END_STREAM only stops the upload
+// (RFC 9113 §8.1): the answer stands. A stream the upstream never processed fails with
+// RefusedStream (refused-stream.ts).
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2'
 import type { ConnectionOptions } from 'node:tls'
 import { Dispatcher } from 'undici'
@@ -51,6 +53,33 @@ function streamFailure (stream: ClientHttp2Stream, cause?: Error): Error {
   const err = codedError(`stream closed before the answer was complete (code ${code})`, 'UND_ERR_SOCKET')
   if (cause !== undefined) err.cause = cause
   return err
+}
+
+/**
+ * Calls `onEndStream` when `stream`'s answer ends with END_STREAM. Node emits no event
+ * of its own for it: it pushes EOF when END_STREAM arrives (on DATA or on HEADERS), and
+ * also when the stream closes without one (a reset, with NO_ERROR too, then emits 'end'
+ * with rstCode 0). The stream is still open at the first, closed at the second; by 'end'
+ * it may be closed in both cases (a paused stream's EOF waits behind its data), so the
+ * push itself is where they differ.
+ */
+function watchEndStream (stream: ClientHttp2Stream, onEndStream: () => void): void {
+  const push = stream.push
+  stream.push = (chunk: unknown, encoding?: BufferEncoding): boolean => {
+    if (chunk === null && !stream.closed) onEndStream()
+    return push.call(stream, chunk, encoding)
+  }
+}
+
+/** Resolves when `stream` takes writes again, or is gone; the listener of the other event goes too, so they do not pile up over a long upload. */
+async function writable (stream: ClientHttp2Stream): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done).off('close', done)
+      resolve()
+    }
+    stream.on('drain', done).on('close', done)
+  })
 }
 
 function plainHeaders (headers: IncomingHttpHeaders): Headers {
@@ -145,6 +174,8 @@ export class Http2Dispatcher extends Dispatcher {
     if (timeout > 0) timer = setTimeout(() => { control.abort(codedError(`no answer within ${timeout} ms`, 'UND_ERR_HEADERS_TIMEOUT')) }, timeout)
     let trailers: Headers = {}
     let answered = false
+    let endStream = false
+    watchEndStream(stream, () => { endStream = true })
     stream.on('response', (head) => {
       clearTimeout(timer)
       if (settled) return
@@ -157,8 +188,8 @@ export class Http2Dispatcher extends Dispatcher {
     stream.on('trailers', (t) => { trailers = plainHeaders(t) })
     stream.on('end', () => {
       if (settled) return
-      // No head, or a reset code: the EOF Node pushes when the stream closed under us.
-      if (!answered || (stream.rstCode ?? constants.NGHTTP2_NO_ERROR) !== constants.NGHTTP2_NO_ERROR) {
+      // No head, no END_STREAM, or a reset code: the EOF Node pushes when the stream closed under us.
+      if (!answered || !endStream || (stream.rstCode ?? constants.NGHTTP2_NO_ERROR) !== constants.NGHTTP2_NO_ERROR) {
         fail(streamFailure(stream))
         return
       }
@@ -184,10 +215,15 @@ export class Http2Dispatcher extends Dispatcher {
     }
     try {
       for await (const chunk of body) {
-        if (stream.destroyed) return
-        if (!stream.write(chunk)) await new Promise<void>((resolve) => { stream.once('drain', resolve).once('close', resolve) })
+        // The stream is gone: the upstream had answered in full and stopped the upload
+        // (RST_STREAM(NO_ERROR) after END_STREAM), or it failed. The rest is read and
+        // dropped, so the client may finish sending and its connection stays usable;
+        // leaving the loop would destroy the client's request, and with it an HTTP/1.1
+        // connection that would then never read the rest of the body.
+        if (stream.destroyed) continue
+        if (!stream.write(chunk)) await writable(stream)
       }
-      stream.end()
+      if (!stream.destroyed) stream.end()
     } catch (err) {
       control.abort(err as Error) // the client's body failed (over the limit, or it left)
     }

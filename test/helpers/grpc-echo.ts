@@ -1,5 +1,5 @@
 // A real gRPC server (@grpc/grpc-js) for tests: test.Echo in all four shapes, echoing
-// metadata back as headers and trailers, and grpc.health.v1.Health/Check answering
+// metadata back as headers and trailers (Bidi ends the call on a message 'end'), and grpc.health.v1.Health/Check answering
 // with whatever `health.status` says.
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -67,8 +67,17 @@ export async function startGrpcEcho (credentials: grpc.ServerCredentials = grpc.
       call.on('end', () => { callback(null, { text: seen.join('+') }, trailers(call)) })
     },
     Bidi (call: grpc.ServerDuplexStream<Msg, Msg>) {
-      call.on('data', (m: Msg) => { call.write({ text: 're:' + m.text }) })
-      call.on('end', () => { call.end(trailers(call)) })
+      let ended = false
+      call.on('data', (m: Msg) => {
+        if (ended) return
+        call.write({ text: 're:' + m.text })
+        // 'end' ends the call (OK) while the client is still streaming.
+        if (m.text === 'end') {
+          ended = true
+          call.end(trailers(call))
+        }
+      })
+      call.on('end', () => { if (!ended) call.end(trailers(call)) })
     }
   })
   server.addService((HealthService.Health as grpc.ServiceClientConstructor).service, {
