@@ -10,7 +10,7 @@ import { clientIpOf } from './proxy/context.js'
 import { jsonString as quote, millisecondsText } from './json-text.js'
 
 /** The fields of an access-log line, for a logger that is not the gateway's own. */
-export function accessFields (request: FastifyRequest, status: number, seconds: number): Record<string, unknown> {
+export function accessFields (request: FastifyRequest, status: number, seconds: number, incomplete = false): Record<string, unknown> {
   const ctx = request.turnpike
   return {
     reqId: request.id,
@@ -24,7 +24,8 @@ export function accessFields (request: FastifyRequest, status: number, seconds: 
     user: ctx.identity?.id,
     clientCert: ctx.clientCert?.subject,
     protocol: ctx.protocol,
-    grpcStatus: ctx.grpcStatus ?? undefined
+    grpcStatus: ctx.grpcStatus ?? undefined,
+    incomplete: incomplete ? true : undefined
   }
 }
 
@@ -44,7 +45,8 @@ export class AccessLine {
     this.bindings = bindings
   }
 
-  write (request: FastifyRequest, status: number, seconds: number): void {
+  /** `incomplete`: the response closed before it finished (cut, or the client left). */
+  write (request: FastifyRequest, status: number, seconds: number, incomplete = false): void {
     if (!this.logger.isLevelEnabled('info')) return
     const ctx = request.turnpike
     const target = ctx.target
@@ -57,6 +59,6 @@ export class AccessLine {
     this.sink.write(`{"level":30,"time":${Date.now()}${this.bindings},"reqId":${quote(request.id)},"method":"${request.method}","path":${quote(ctx.path)}${
       target === null ? '' : `,"target":"${target.origin}"`},"status":${status},"durationMs":${millisecondsText(seconds)},"bytes":${ctx.streamedBytes ?? 0},"clientIp":${quote(clientIpOf(request))}${
       identity === null ? '' : `,"user":${quote(identity.id)}`}${cert === null ? '' : `,"clientCert":${quote(cert.subject)}`},"protocol":"${ctx.protocol}"${
-      grpc === null ? '' : `,"grpcStatus":${grpc}`},"msg":"access"}\n`)
+      grpc === null ? '' : `,"grpcStatus":${grpc}`}${incomplete ? ',"incomplete":true' : ''},"msg":"access"}\n`)
   }
 }

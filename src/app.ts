@@ -135,7 +135,11 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     accessLog,
     draining: () => lifecycle.draining,
     identityHeader: config.auth?.identityHeader?.toLowerCase(),
-    metrics
+    metrics,
+    // As nginx logs it: the status sent, or 499 when the client left before any answer.
+    closedUnfinished: (request, reply) => {
+      record(request, reply.raw.headersSent ? (request.turnpike.answeredAs ?? reply.raw.statusCode) : 499, true)
+    }
   }
   let handle: GenerationApp['handle'] | undefined
 
@@ -229,8 +233,10 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   // One access-log line and one metrics observation per request. A WebSocket tunnel is
   // hijacked from Fastify, so it is recorded when its client socket closes instead.
   const meters = table.routes.map((route) => new RouteMeter(route, logger, metrics, logSink))
-  const record = (request: FastifyRequest, status: number): void => {
+  const record = (request: FastifyRequest, status: number, incomplete = false): void => {
     const ctx = request.turnpike
+    if (ctx.recorded) return
+    ctx.recorded = true
     const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
     const route = ctx.route
     const meter = route === null ? undefined : meters[route.index]
@@ -244,10 +250,10 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
     // The route's own line has route (and upstream) bound already; a split route and a
     // refused request name them here.
     if (meter !== undefined && route?.upstream !== undefined) {
-      if (meter.line !== null) meter.line.write(request, status, seconds)
-      else meter.log.info(accessFields(request, status, seconds), 'access')
+      if (meter.line !== null) meter.line.write(request, status, seconds, incomplete)
+      else meter.log.info(accessFields(request, status, seconds, incomplete), 'access')
     } else {
-      request.log.info({ ...accessFields(request, status, seconds), route: routeName, upstream: ctx.upstream?.name }, 'access')
+      request.log.info({ ...accessFields(request, status, seconds, incomplete), route: routeName, upstream: ctx.upstream?.name }, 'access')
     }
   }
   const recordTunnel = (request: FastifyRequest): void => {
@@ -267,7 +273,9 @@ export async function buildApp (options: AppOptions): Promise<GenerationApp> {
   app.addHook('onResponse', (request, reply, done) => {
     if (request.turnpike !== null) {
       if (request.turnpike.streamedBytes === null) request.turnpike.streamedBytes = Number(reply.getHeader('content-length') ?? 0)
-      record(request, request.turnpike.answeredAs ?? reply.statusCode)
+      // An HTTP/2 response emits 'finish' when its stream closes, finished or not: one
+      // whose end() never came (cut, or the client reset it) is incomplete.
+      record(request, request.turnpike.answeredAs ?? reply.statusCode, request.raw.httpVersionMajor === 2 && !reply.raw.writableEnded)
     }
     done()
   })

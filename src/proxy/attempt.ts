@@ -20,6 +20,11 @@ export interface ForwardSettings {
   readonly identityHeader: string | undefined
   /** The gateway's metrics (retries, mirrored copies, upstream latency). */
   readonly metrics: GatewayMetrics
+  /**
+   * Writes the access line and counts of a response that closed before it finished (the
+   * upstream cut it, or the client left): Fastify runs onResponse only for a finished one.
+   */
+  readonly closedUnfinished: (request: FastifyRequest, reply: FastifyReply) => void
 }
 
 /** A target for this request; a 503 with Retry-After when the upstream has none. */

@@ -72,6 +72,8 @@ export class RequestContext {
   sentHeaders: OutgoingHeaders | null = null
   /** On a gRPC call: its deadline across attempts, made at the first one (grpc/deadline.ts); null until then and on other requests. */
   grpcDeadline: CallDeadline | null = null
+  /** Its access line and counts were written: once per request, whichever of the finished or the unfinished response's paths came first. */
+  recorded = false
   private upstreamExtra: Map<string, string> | null = null
   private downstreamExtra: Map<string, string> | null = null
 

@@ -62,7 +62,9 @@ export async function attempt (request: FastifyRequest, reply: FastifyReply, rou
   const onClose = (): void => {
     state.activeRequests--
     gate?.leave()
-    if (!res.writableFinished) relay?.clientGone()
+    if (res.writableFinished) return
+    relay?.clientGone()
+    settings.closedUnfinished(request, reply)
   }
   res.once('close', onClose)
   // A plain function returning the promise: one promise layer fewer per request.
