@@ -32,7 +32,7 @@ export function respondOnStream (res: ServerResponse, statusCode: number, header
   headers[':status'] = statusCode as unknown as string
   // The options object has the shape writeHead's has (sendDate is Node's own option,
   // not in its types): respond copies it and sets endStream, which on another shape
-  // made each call a property-adding store through V8's runtime (+3.6k instructions).
+  // made each call a property-adding store through V8's runtime and its loads megamorphic (+7k instructions).
   stream.respond(headers, { endStream: false, waitForTrailers: trailers, sendDate: true } as ServerStreamResponseOptions)
   return true
 }
