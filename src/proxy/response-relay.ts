@@ -18,6 +18,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { HeaderEdit } from './headers.js'
 import { clientResponseHeaders } from './headers.js'
 import { mergeVary } from './vary.js'
+import { respondOnStream } from '../http2/respond.js'
+import type { Upstream } from '../upstream/upstream-set.js'
 
 type Controller = Dispatcher.DispatchController
 
@@ -94,7 +96,8 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     const added = ctx.addedDownstreamHeaders
     if (added !== null) for (const [name, value] of added) out[name] = value
     let trailersOnly = false
-    if (ctx.protocol !== 'http1') {
+    const http2 = ctx.protocol !== 'http1'
+    if (http2) {
       // gRPC's status comes in the head of a trailers-only answer, else in the trailers.
       if (ctx.protocol === 'grpc' && headers['grpc-status'] !== undefined) {
         ctx.grpcStatus = Number(headers['grpc-status'])
@@ -120,7 +123,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
           const value = out[name]
           if (value !== undefined) res.setHeader(name, value)
         }
-      } else {
+      } else if (!http2 || !respondOnStream(res, statusCode, out, mayHaveTrailers(ctx.upstream, headers))) {
         res.writeHead(statusCode, out)
       }
     } catch (err) {
@@ -134,7 +137,8 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     // long polls) may not come for a while: flush the head one turn later if no chunk
     // has taken it along, so an ordinary response still leaves in one write.
     // (res.headersSent is true from writeHead on, sent or not: hence our own flag.)
-    if (out['content-length'] === undefined && !trailersOnly) setImmediate(() => { if (!this.wroteBody && !res.destroyed) res.flushHeaders() })
+    // HTTP/2's respond has handed the head to nghttp2 already.
+    if (out['content-length'] === undefined && !http2) setImmediate(() => { if (!this.wroteBody && !res.destroyed) res.flushHeaders() })
     this.settle()
   }
 
@@ -180,6 +184,11 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     if (this.body !== null) this.body.destroy(err)
     else this.res.destroy(err)
   }
+}
+
+/** Whether trailers may follow: from an HTTP/1.1 upstream only after a chunked body. */
+function mayHaveTrailers (upstream: Upstream | null, headers: ResponseHeaders): boolean {
+  return upstream?.config.protocol !== 'http1' || headers['transfer-encoding'] !== undefined
 }
 
 function relayTrailers (request: FastifyRequest, res: ServerResponse, trailers: Record<string, string | string[] | undefined>): void {
