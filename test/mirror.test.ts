@@ -7,6 +7,7 @@ import { request } from 'undici'
 import { startBackend, type SeenRequest } from './helpers/backend.js'
 import { BASE, startGateway, type TestGateway } from './helpers/gateway.js'
 import { freePort } from './helpers/free-port.js'
+import { startDnsServer } from './helpers/dns-server.js'
 
 // Counters are per process: each test has its own route name.
 async function mirrorCount (gw: TestGateway, result: string): Promise<number> {
@@ -88,6 +89,45 @@ test('with preserveHost the copy carries the client\'s Host, as the real request
   assert.equal(await response.body.text(), 'real 0')
   await untilCount(gw, 'sent', 1)
   assert.equal(arrived[0]?.headers.host, 'shop.example')
+})
+
+test('the copy sends one Host, the target\'s own; a discovered target\'s is its name; repeated headers all go along', async (t) => {
+  const real = await realBackend()
+  const arrived: SeenRequest[] = []
+  const shadow = await startBackend((req, res, seen) => { arrived.push(seen); res.end('shadow') })
+  const dns = await startDnsServer()
+  dns.zones.set('shadow.test', { A: ['127.0.0.1'] })
+  const yaml = `${BASE}upstreams:
+  real: { targets: [{ url: "${real.url}" }] }
+  shadow: { targets: [{ url: "${shadow.url}" }] }
+  found: { discovery: { dns: shadow.test, port: ${shadow.port}, resolver: "${dns.address}", refresh: 1s } }
+routes:
+  - { name: app, match: { path: /listed }, upstream: real, mirror: { upstream: shadow } }
+  - { name: app-found, match: { path: /found }, upstream: real, mirror: { upstream: found } }
+`
+  const gw = await start(yaml)
+  t.after(async () => { await gw.close(); await real.close(); await shadow.close(); await dns.close() })
+
+  // Two Set-Cookie lines stay two (node gives them as an array; other repeats it joins).
+  const headers = [['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['x-tag', 'one']]
+  assert.equal(await (await request(`${gw.url}/listed`, { headers: headers.flat() })).body.text(), 'real 0')
+  await untilCount(gw, 'sent', 1)
+  const listed = arrived[0] as SeenRequest
+  const hosts = (seen: SeenRequest): string[] => seen.rawHeaders.filter((_, i) => i % 2 === 0 && seen.rawHeaders[i]?.toLowerCase() === 'host')
+  assert.deepEqual(hosts(listed), ['host'])
+  assert.equal(listed.headers.host, new URL(shadow.url).host)
+  assert.deepEqual(listed.headers['set-cookie'], ['a=1', 'b=2'])
+  assert.equal(listed.headers['x-tag'], 'one')
+  assert.equal(listed.headers['x-forwarded-for'], '127.0.0.1')
+
+  // The discovered target's origin has the address; its Host is the name.
+  const found = await request(`${gw.url}/found`)
+  assert.equal(await found.body.text(), 'real 0')
+  const deadline = Date.now() + 10_000
+  while (arrived.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.equal(arrived.length, 2)
+  assert.deepEqual(hosts(arrived[1] as SeenRequest), ['host'])
+  assert.equal(arrived[1]?.headers.host, `shadow.test:${shadow.port}`)
 })
 
 test('a hanging mirror: real answers are not held back, copies past maxInFlight are skipped and counted', async (t) => {

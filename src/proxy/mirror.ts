@@ -22,6 +22,7 @@ import { clientIpOf } from './context.js'
 import { forward } from './forward.js'
 import { clientError } from './one-attempt.js'
 import { readWhole, requestBody } from './request-body.js'
+import { Http2Dispatcher } from '../upstream/h2-dispatcher.js'
 
 /** The largest body that is mirrored. */
 export const MAX_MIRROR_BODY = 64 * 1024
@@ -139,14 +140,46 @@ export class Mirror {
    * unless the route preserves the client's: a copy of a few properties instead of
    * building them again from the client's (about 0.7 µs a copy). Built afresh only when
    * the real request never got as far as an attempt (no target, say).
+   *
+   * To an HTTP/1.1 pool they go as a flat list, and the target's own Host is left out
+   * when the pool would send the same one itself (a listed target: undici writes the
+   * Host of its origin, prepared once per pool): one header fewer for undici to check
+   * per copy, and no server name derived from it (about 2,300 instructions of a copy's
+   * 78,000 in isolation).
    */
-  private headersOf (request: FastifyRequest, route: CompiledRoute, target: Target, settings: ForwardSettings): OutgoingHeaders {
+  private headersOf (request: FastifyRequest, route: CompiledRoute, target: Target, settings: ForwardSettings): string[] | OutgoingHeaders {
     const sent = request.turnpike.sentHeaders
     if (sent === null) return headersFor(request, route, target, settings)
-    const headers = { ...sent }
-    if (!route.config.preserveHost) headers.host = target.host
+    const host = route.config.preserveHost ? null : target.host
+    if (target.state.pool instanceof Http2Dispatcher) { // ours: takes headers as an object only
+      const copy = { ...sent }
+      if (host !== null) copy.host = host
+      return copy
+    }
+    const poolsHost = host !== null && originHasHost(target)
+    const headers: string[] = []
+    for (const name in sent) {
+      let value = sent[name] as string | string[]
+      if (host !== null && name === 'host') {
+        if (poolsHost) continue
+        value = host
+      }
+      if (typeof value === 'string') headers.push(name, value)
+      else for (let i = 0; i < value.length; i++) headers.push(name, value[i] as string)
+    }
     return headers
   }
+}
+
+/**
+ * Whether the target's origin is `scheme://` + its Host, as for every listed target
+ * (both come from one URL): then undici's Host for the pool is that Host. Not so for a
+ * discovered target (the origin has the address, Host the name).
+ */
+function originHasHost (target: Target): boolean {
+  const origin = target.origin
+  const host = target.host
+  return origin.endsWith(host) && origin.charCodeAt(origin.length - host.length - 1) === 47 // '/'
 }
 
 /** No body, or one with a Content-Length within MAX_MIRROR_BODY. */
