@@ -2,6 +2,9 @@
 // a hanging or dead mirror never delays, changes or fails the real answer; copies past
 // maxInFlight are skipped and counted.
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { createServer as createH2cServer } from 'node:http2'
+import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import { request } from 'undici'
 import { startBackend, type SeenRequest } from './helpers/backend.js'
@@ -174,4 +177,52 @@ test('percent: about that share of requests is copied', async (t) => {
   await untilCount(gw, 'sent', 57)
   const copies = shadow.seen.length
   assert.ok(copies >= 57 && copies <= 143, `${copies} copies of 400`)
+})
+
+test('an h2c mirror: each copy is answered, counted sent and leaves room for the next', async (t) => {
+  const real = await realBackend()
+  const copies: string[] = []
+  const shadow = createH2cServer((req, res) => {
+    copies.push(req.url)
+    res.end('shadow')
+  })
+  shadow.listen(0, '127.0.0.1')
+  await once(shadow, 'listening')
+  const port = (shadow.address() as AddressInfo).port
+  const gw = await start(`${BASE}upstreams:
+  real: { targets: [{ url: "${real.url}" }] }
+  shadow: { protocol: h2c, targets: [{ url: "http://127.0.0.1:${port}" }] }
+routes:
+  - { name: app, match: { path: / }, upstream: real, mirror: { upstream: shadow, maxInFlight: 2 } }
+`)
+  t.after(async () => { await gw.close(); await real.close(); shadow.close() })
+  for (let i = 1; i <= 5; i++) {
+    const response = await request(`${gw.url}/copy/${i}`)
+    assert.equal(await response.body.text(), 'real 0')
+    await untilCount(gw, 'sent', i) // a copy that never settled would hold its place: skipped after two
+  }
+  assert.deepEqual(copies, ['/copy/1', '/copy/2', '/copy/3', '/copy/4', '/copy/5'])
+  assert.equal(await mirrorCount(gw, 'skipped'), 0)
+})
+
+test('an h2c mirror that sends its head and then hangs: each copy is cut after the route timeout and counted failed', async (t) => {
+  const real = await realBackend()
+  const shadow = createH2cServer((_req, res) => { res.writeHead(200).write('and nothing more') })
+  shadow.listen(0, '127.0.0.1')
+  await once(shadow, 'listening')
+  const port = (shadow.address() as AddressInfo).port
+  const gw = await start(`${BASE}upstreams:
+  real: { targets: [{ url: "${real.url}" }] }
+  shadow: { protocol: h2c, targets: [{ url: "http://127.0.0.1:${port}" }] }
+routes:
+  - { name: app, match: { path: / }, upstream: real, timeout: 300ms, mirror: { upstream: shadow, maxInFlight: 1 } }
+`)
+  t.after(async () => { await gw.close(); await real.close(); shadow.close() })
+  for (let i = 1; i <= 3; i++) {
+    const response = await request(`${gw.url}/hang/${i}`)
+    assert.equal(await response.body.text(), 'real 0')
+    await untilCount(gw, 'failed', i) // bounded by the timeout, so the one place in flight is free again
+  }
+  assert.equal(await mirrorCount(gw, 'skipped'), 0)
+  assert.equal(await mirrorCount(gw, 'sent'), 0)
 })

@@ -132,7 +132,7 @@ export class Mirror {
       body,
       headersTimeout: timeout,
       bodyTimeout: timeout
-    }, copy)
+    }, target.state.pool instanceof Http2Dispatcher ? copy.asStreamHandler() : copy)
   }
 
   /**
@@ -211,6 +211,21 @@ class DroppedAnswer implements Dispatcher.DispatchHandler {
   onConnect (abort: (err?: Error) => void): void {
     this.cut = abort
     if (!this.mirror.open) abort(new Error('the gateway generation closed'))
+  }
+
+  /**
+   * The same copy for our HTTP/2 dispatcher, which calls only undici's newer callbacks
+   * (onRequestStart … onResponseEnd): without them a copy would never settle and would
+   * hold its place in maxInFlight for good.
+   */
+  asStreamHandler (): Dispatcher.DispatchHandler {
+    return {
+      onRequestStart: (controller) => { this.onConnect((err) => { controller.abort(err ?? new Error('the mirror copy was cut')) }) },
+      onResponseStart: () => undefined,
+      onResponseData: () => undefined,
+      onResponseEnd: () => { this.onComplete() },
+      onResponseError: () => { this.onError() }
+    }
   }
 
   onHeaders (): boolean { return true }

@@ -172,6 +172,8 @@ export class Http2Dispatcher extends Dispatcher {
     entry.streams++
     const timeout = options.headersTimeout ?? 0
     if (timeout > 0) timer = setTimeout(() => { control.abort(codedError(`no answer within ${timeout} ms`, 'UND_ERR_HEADERS_TIMEOUT')) }, timeout)
+    // undici's bodyTimeout: the longest wait for the next piece of the body (0: none).
+    const bodyTimeout = options.bodyTimeout ?? 0
     let trailers: Headers = {}
     let answered = false
     let endStream = false
@@ -180,10 +182,13 @@ export class Http2Dispatcher extends Dispatcher {
       clearTimeout(timer)
       if (settled) return
       answered = true
+      if (bodyTimeout > 0) timer = setTimeout(() => { control.abort(codedError(`no body data within ${bodyTimeout} ms`, 'UND_ERR_BODY_TIMEOUT')) }, bodyTimeout)
       handler.onResponseStart?.(control as unknown as Dispatcher.DispatchController, Number(head[constants.HTTP2_HEADER_STATUS]), plainHeaders(head), '')
     })
     stream.on('data', (chunk: Buffer) => {
-      if (!settled) handler.onResponseData?.(control as unknown as Dispatcher.DispatchController, chunk)
+      if (settled) return
+      if (bodyTimeout > 0) timer?.refresh()
+      handler.onResponseData?.(control as unknown as Dispatcher.DispatchController, chunk)
     })
     stream.on('trailers', (t) => { trailers = plainHeaders(t) })
     stream.on('end', () => {
