@@ -3,7 +3,7 @@
 // maxInFlight are skipped and counted.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { createServer as createH2cServer } from 'node:http2'
+import { createServer as createH2cServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import { request } from 'undici'
@@ -179,22 +179,28 @@ test('percent: about that share of requests is copied', async (t) => {
   assert.ok(copies >= 57 && copies <= 143, `${copies} copies of 400`)
 })
 
-test('an h2c mirror: each copy is answered, counted sent and leaves room for the next', async (t) => {
-  const real = await realBackend()
-  const copies: string[] = []
-  const shadow = createH2cServer((req, res) => {
-    copies.push(req.url)
-    res.end('shadow')
-  })
+/** A gateway whose route mirrors to an h2c server running `handler` (the real upstream: `real`). */
+async function withH2cShadow (real: string, handler: (req: Http2ServerRequest, res: Http2ServerResponse) => void, routeOptions: string, mirrorOptions: string) {
+  const shadow = createH2cServer(handler)
   shadow.listen(0, '127.0.0.1')
   await once(shadow, 'listening')
   const port = (shadow.address() as AddressInfo).port
   const gw = await start(`${BASE}upstreams:
-  real: { targets: [{ url: "${real.url}" }] }
+  real: { targets: [{ url: "${real}" }] }
   shadow: { protocol: h2c, targets: [{ url: "http://127.0.0.1:${port}" }] }
 routes:
-  - { name: app, match: { path: / }, upstream: real, mirror: { upstream: shadow, maxInFlight: 2 } }
+  - { name: app, match: { path: / }, upstream: real${routeOptions}, mirror: { upstream: shadow${mirrorOptions} } }
 `)
+  return { gw, shadow }
+}
+
+test('an h2c mirror: each copy is answered, counted sent and leaves room for the next', async (t) => {
+  const real = await realBackend()
+  const copies: string[] = []
+  const { gw, shadow } = await withH2cShadow(real.url, (req, res) => {
+    copies.push(req.url)
+    res.end('shadow')
+  }, '', ', maxInFlight: 2')
   t.after(async () => { await gw.close(); await real.close(); shadow.close() })
   for (let i = 1; i <= 5; i++) {
     const response = await request(`${gw.url}/copy/${i}`)
@@ -207,16 +213,7 @@ routes:
 
 test('an h2c mirror that sends its head and then hangs: each copy is cut after the route timeout and counted failed', async (t) => {
   const real = await realBackend()
-  const shadow = createH2cServer((_req, res) => { res.writeHead(200).write('and nothing more') })
-  shadow.listen(0, '127.0.0.1')
-  await once(shadow, 'listening')
-  const port = (shadow.address() as AddressInfo).port
-  const gw = await start(`${BASE}upstreams:
-  real: { targets: [{ url: "${real.url}" }] }
-  shadow: { protocol: h2c, targets: [{ url: "http://127.0.0.1:${port}" }] }
-routes:
-  - { name: app, match: { path: / }, upstream: real, timeout: 300ms, mirror: { upstream: shadow, maxInFlight: 1 } }
-`)
+  const { gw, shadow } = await withH2cShadow(real.url, (_req, res) => { res.writeHead(200).write('and nothing more') }, ', timeout: 300ms', ', maxInFlight: 1')
   t.after(async () => { await gw.close(); await real.close(); shadow.close() })
   for (let i = 1; i <= 3; i++) {
     const response = await request(`${gw.url}/hang/${i}`)
