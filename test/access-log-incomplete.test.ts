@@ -9,8 +9,8 @@ import { startBackend } from './helpers/backend.js'
 import { startChildGateway, type ChildGateway } from './helpers/child.js'
 import { h2Request, openSession } from './helpers/h2-client.js'
 
-const config = (backendUrl: string, http2 = false): string => `
-server: { host: 127.0.0.1, port: 0, http2: ${String(http2)} }
+const config = (backendUrl: string, http2 = false, workers = 1): string => `
+server: { host: 127.0.0.1, port: 0, http2: ${String(http2)}, workers: ${workers} }
 admin: { host: 127.0.0.1, port: 0 }
 logging: { level: info, accessLog: true }
 upstreams:
@@ -130,6 +130,44 @@ test('HTTP/2: a finished stream is complete, a client that resets mid-body makes
     assert.equal(left.incomplete, true)
   } finally {
     session.close()
+    await gw.close()
+    await backend.close()
+  }
+})
+
+test('workers: 2: cut answers and clients gone early are logged once each and counted for the whole gateway', async () => {
+  let arrived!: () => void
+  let reached = new Promise<void>((resolve) => { arrived = resolve })
+  const backend = await startBackend((req, res) => {
+    if (req.url === '/api/slow') {
+      arrived() // and never answers
+      return
+    }
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '1000' })
+    res.write('x'.repeat(300), () => { res.socket?.destroy() })
+  })
+  const gw = await startChildGateway(config(backend.url, false, 2))
+  try {
+    // A new connection each: the primary hands them to both workers.
+    for (let i = 0; i < 4; i++) {
+      const { socket } = await rawGet(gw, '/api/cut', `w2-cut-${i}`, '')
+      for await (const chunk of socket) void chunk
+      const line = await gw.waitForLog((l) => l.msg === 'access' && l.reqId === `w2-cut-${i}`)
+      assert.equal(line.incomplete, true)
+      assert.equal(line.bytes, 300)
+    }
+    for (let i = 0; i < 2; i++) {
+      const { socket } = await rawGet(gw, '/api/slow', `w2-left-${i}`, '')
+      await reached
+      reached = new Promise<void>((resolve) => { arrived = resolve })
+      socket.destroy()
+      const line = await gw.waitForLog((l) => l.msg === 'access' && l.reqId === `w2-left-${i}`)
+      assert.equal(line.status, 499)
+    }
+    assert.equal(await requestCount(gw, 200), 4)
+    assert.equal(await requestCount(gw, 499), 2)
+    assert.equal(gw.logs.filter((l) => l.msg === 'access' && String(l.reqId).startsWith('w2-')).length, 6, 'one line per request')
+  } finally {
     await gw.close()
     await backend.close()
   }
